@@ -1,0 +1,114 @@
+//! `thriftgen`: checks Thrift IDL files and (in later versions) generates Rust
+//! from them.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use thriftgen::diag::{Format, Renderer};
+
+/// Thrift IDL to idiomatic Rust.
+///
+/// Exit status: 0 when every file is valid (warnings allowed), 1 when any
+/// error was reported, 2 on a usage error.
+#[derive(Parser, Debug)]
+#[command(name = "thriftgen", version, about, long_about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check IDL files and everything they include, reporting every error.
+    ///
+    /// Includes are looked up beside the including file first, then in each
+    /// `-I` directory in the order given. Prints nothing when all is well,
+    /// warnings and errors otherwise.
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// The IDL files to check.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// Add DIR to the directories searched for included files.
+    #[arg(short = 'I', long = "include-dir", value_name = "DIR")]
+    include_dirs: Vec<PathBuf>,
+
+    /// How to print diagnostics: `full` (rustc's layout, with source lines)
+    /// or `short` (one `file:line:col: error: message` line each).
+    #[arg(long, value_enum, default_value_t = FormatArg::Full)]
+    format: FormatArg,
+
+    /// When to colour diagnostics.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+
+    /// Also print what was checked: `ir` dumps the checked program.
+    #[arg(long, value_enum)]
+    emit: Option<EmitArg>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    Full,
+    Short,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ColorArg {
+    /// Colour when standard error is a terminal.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum EmitArg {
+    /// The checked program, one line per definition, field and value.
+    Ir,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check(args),
+    }
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let analysis = thriftgen::analyze(&args.files, &args.include_dirs);
+    let stderr = std::io::stderr();
+    let color = match args.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let renderer = Renderer {
+        format: match args.format {
+            FormatArg::Full => Format::Full,
+            FormatArg::Short => Format::Short,
+        },
+        color,
+    };
+    let mut report = renderer.render_all(&analysis.sources, &analysis.diagnostics);
+    if renderer.format == Format::Full {
+        report.push_str(&thriftgen::summary(&analysis.diagnostics));
+    }
+    // Nothing useful is left to do if stderr or stdout is closed.
+    let _ = stderr.lock().write_all(report.as_bytes());
+    if analysis.has_errors() {
+        return ExitCode::from(1);
+    }
+    if let Some(EmitArg::Ir) = args.emit {
+        let sources = &analysis.sources;
+        let dump = analysis
+            .ir
+            .dump(&|span| sources.file(span.file).line_col(span.start));
+        let _ = std::io::stdout().lock().write_all(dump.as_bytes());
+    }
+    ExitCode::SUCCESS
+}

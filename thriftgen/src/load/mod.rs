@@ -1,0 +1,220 @@
+//! Loading: reads the files named by the user, parses them, and follows their
+//! includes. Every file is read and parsed once, however often it is included.
+//!
+//! An include is looked up beside the including file first, then in each
+//! include directory in order, as Apache's compiler does.
+
+use crate::diag::Diagnostic;
+use crate::source::{FileId, SourceFile, SourceMap, Span};
+use crate::syntax::{self, ast};
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+/// One parsed file and where its includes led.
+#[derive(Debug)]
+pub struct LoadedFile {
+    /// The file.
+    pub id: FileId,
+    /// Its syntax tree; `None` when a syntax error stopped the parse.
+    pub ast: Option<ast::Document>,
+    /// Its includes that were found, in order.
+    pub includes: Vec<Include>,
+}
+
+/// An `include` that was found.
+#[derive(Debug, Clone)]
+pub struct Include {
+    /// The included file.
+    pub file: FileId,
+    /// The prefix its definitions are named with: the file name without
+    /// `.thrift` (`include "a/shared.thrift"` gives `shared.Type`).
+    pub prefix: String,
+    /// The `include` line's path literal.
+    pub span: Span,
+}
+
+/// Everything loaded in one run.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Every file read.
+    pub sources: SourceMap,
+    /// The parsed files, indexed by [`FileId`].
+    pub files: Vec<LoadedFile>,
+    /// The files the user named, in order.
+    pub roots: Vec<FileId>,
+}
+
+impl Loaded {
+    /// The loaded file with id `id`.
+    pub fn file(&self, id: FileId) -> &LoadedFile {
+        &self.files[id.0 as usize]
+    }
+}
+
+/// Loads `roots` and everything they include, reporting problems to `diags`.
+pub fn load(roots: &[PathBuf], include_dirs: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Loaded {
+    let mut loader = Loader {
+        include_dirs,
+        loaded: Loaded::default(),
+        by_path: HashMap::new(),
+        stack: Vec::new(),
+        diags,
+    };
+    for root in roots {
+        match loader.read(root, display_name(root)) {
+            Ok(id) => {
+                if !loader.loaded.roots.contains(&id) {
+                    loader.loaded.roots.push(id);
+                }
+            }
+            Err(e) => loader.diags.push(Diagnostic::error(format!(
+                "cannot read `{}`: {e}",
+                root.display()
+            ))),
+        }
+    }
+    loader.loaded
+}
+
+struct Loader<'a> {
+    include_dirs: &'a [PathBuf],
+    loaded: Loaded,
+    /// Canonical path to file, so a file reached twice is loaded once.
+    by_path: HashMap<PathBuf, FileId>,
+    /// The chain of includes being followed, to find cycles.
+    stack: Vec<FileId>,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Loader<'_> {
+    /// Reads, parses and follows the includes of `path`, unless it is loaded.
+    fn read(&mut self, path: &Path, name: String) -> std::io::Result<FileId> {
+        let canonical = path.canonicalize()?;
+        if let Some(&id) = self.by_path.get(&canonical) {
+            return Ok(id);
+        }
+        let bytes = std::fs::read(&canonical)?;
+        let (text, lossy) = match String::from_utf8(bytes) {
+            Ok(text) => (text, false),
+            Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+        };
+        let id = self
+            .loaded
+            .sources
+            .add(SourceFile::new(canonical.clone(), name.clone(), text));
+        self.by_path.insert(canonical, id);
+        if lossy {
+            self.diags.push(
+                Diagnostic::warning(format!("`{name}` is not valid UTF-8"))
+                    .with_note("invalid bytes were replaced with U+FFFD"),
+            );
+        }
+        let (ast, parse_diags) = syntax::parse(id, &self.loaded.sources.file(id).text);
+        self.diags.extend(parse_diags);
+        let includes: Vec<ast::StrLit> = ast
+            .iter()
+            .flat_map(|doc| &doc.headers)
+            .filter_map(|h| match h {
+                ast::Header::Include(lit) => Some(lit.clone()),
+                _ => None,
+            })
+            .collect();
+        self.loaded.files.push(LoadedFile {
+            id,
+            ast,
+            includes: Vec::new(),
+        });
+        self.stack.push(id);
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut found = Vec::new();
+        for lit in includes {
+            if let Some(include) = self.include(&dir, &lit) {
+                found.push(include);
+            }
+        }
+        self.stack.pop();
+        self.loaded.files[id.0 as usize].includes = found;
+        Ok(id)
+    }
+
+    fn include(&mut self, dir: &Path, lit: &ast::StrLit) -> Option<Include> {
+        let candidates: Vec<PathBuf> = std::iter::once(dir.join(&lit.value))
+            .chain(self.include_dirs.iter().map(|d| d.join(&lit.value)))
+            .collect();
+        let Some(path) = candidates.iter().find(|p| p.is_file()) else {
+            let searched: Vec<String> = std::iter::once(dir)
+                .chain(self.include_dirs.iter().map(PathBuf::as_path))
+                .map(|d| format!("`{}`", display_dir(d)))
+                .collect();
+            self.diags.push(
+                Diagnostic::error(format!("cannot find included file `{}`", lit.value))
+                    .at(lit.span, "not found")
+                    .with_note(format!("searched {}", searched.join(", ")))
+                    .with_help("add the directory that holds it with `-I DIR`"),
+            );
+            return None;
+        };
+        let prefix = Path::new(&lit.value)
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        let prefix = prefix.strip_suffix(".thrift").unwrap_or(&prefix).to_string();
+        let canonical = path.canonicalize().ok()?;
+        if let Some(&id) = self.by_path.get(&canonical) {
+            if let Some(at) = self.stack.iter().position(|&f| f == id) {
+                let mut chain: Vec<String> = self.stack[at..]
+                    .iter()
+                    .map(|&f| format!("`{}`", self.loaded.sources.file(f).name))
+                    .collect();
+                chain.push(format!("`{}`", self.loaded.sources.file(id).name));
+                self.diags.push(
+                    Diagnostic::error("include cycle")
+                        .at(lit.span, "this include closes the cycle")
+                        .with_note(format!("the chain is {}", chain.join(" -> ")))
+                        .with_help("move what both files need into a third file that both include"),
+                );
+                return None;
+            }
+        }
+        match self.read(path, display_name(path)) {
+            Ok(file) => Some(Include {
+                file,
+                prefix,
+                span: lit.span,
+            }),
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::error(format!("cannot read included file `{}`: {e}", lit.value))
+                        .at(lit.span, "included here"),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// A path as shown to the user: `.` and `dir/..` folded away.
+fn display_name(path: &Path) -> String {
+    let mut parts: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(parts.last(), Some(Component::Normal(_))) =>
+            {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let folded: PathBuf = parts.iter().collect();
+    folded.to_string_lossy().into_owned()
+}
+
+fn display_dir(dir: &Path) -> String {
+    if dir.as_os_str().is_empty() {
+        ".".to_string()
+    } else {
+        display_name(dir)
+    }
+}
