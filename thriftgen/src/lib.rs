@@ -149,9 +149,28 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
 /// was found. Never panics on bad input.
 pub fn analyze<P: AsRef<Path>, Q: AsRef<Path>>(files: &[P], include_dirs: &[Q]) -> Analysis {
     let roots: Vec<PathBuf> = files.iter().map(|p| p.as_ref().to_path_buf()).collect();
-    let dirs: Vec<PathBuf> = include_dirs.iter().map(|p| p.as_ref().to_path_buf()).collect();
+    let dirs: Vec<PathBuf> = include_dirs
+        .iter()
+        .map(|p| p.as_ref().to_path_buf())
+        .collect();
     let mut diagnostics = Vec::new();
     let loaded = load::load(&roots, &dirs, &mut diagnostics);
+    finish(loaded, diagnostics)
+}
+
+/// Like [`analyze`], for one file given as text: `name` is shown in
+/// diagnostics and its directory is where includes are looked up first.
+pub fn analyze_source<Q: AsRef<Path>>(name: &str, text: &str, include_dirs: &[Q]) -> Analysis {
+    let dirs: Vec<PathBuf> = include_dirs
+        .iter()
+        .map(|p| p.as_ref().to_path_buf())
+        .collect();
+    let mut diagnostics = Vec::new();
+    let loaded = load::load_source(name, text, &dirs, &mut diagnostics);
+    finish(loaded, diagnostics)
+}
+
+fn finish(loaded: load::Loaded, mut diagnostics: Vec<Diagnostic>) -> Analysis {
     let ir = check::check(&loaded, &mut diagnostics);
     diagnostics.sort_by_key(|d| {
         let at = d.primary.as_ref().map(|l| (l.span.file, l.span.start));
@@ -170,6 +189,9 @@ pub fn analyze<P: AsRef<Path>, Q: AsRef<Path>>(files: &[P], include_dirs: &[Q]) 
 ///
 /// When any file cannot be read or is invalid; the error renders every
 /// diagnostic of the run.
-pub fn check<P: AsRef<Path>, Q: AsRef<Path>>(files: &[P], include_dirs: &[Q]) -> Result<Checked, Error> {
+pub fn check<P: AsRef<Path>, Q: AsRef<Path>>(
+    files: &[P],
+    include_dirs: &[Q],
+) -> Result<Checked, Error> {
     analyze(files, include_dirs).into_result()
 }

@@ -46,7 +46,12 @@ impl Checker<'_> {
     }
 
     /// `expr` converted to `ty`, or `None` after reporting why it cannot be.
-    pub(super) fn value(&mut self, module: FileId, expr: &ast::ConstExpr, ty: &Type) -> Option<ConstValue> {
+    pub(super) fn value(
+        &mut self,
+        module: FileId,
+        expr: &ast::ConstExpr,
+        ty: &Type,
+    ) -> Option<ConstValue> {
         let target = self.ir.resolve(ty).clone();
         let mismatch = |this: &Self, found: String| {
             let expected = this.ir.type_name(ty, module);
@@ -68,7 +73,9 @@ impl Checker<'_> {
             }
             (ConstExprKind::Int(n), Type::Double) => ConstValue::Double(*n as f64),
             (ConstExprKind::Double(d), Type::Double) => ConstValue::Double(*d),
-            (ConstExprKind::String(s), Type::String | Type::Binary) => ConstValue::String(s.clone()),
+            (ConstExprKind::String(s), Type::String | Type::Binary) => {
+                ConstValue::String(s.clone())
+            }
             (ConstExprKind::String(s), Type::Uuid) => match parse_uuid(s) {
                 Some(bytes) => ConstValue::Uuid(bytes),
                 None => {
@@ -116,7 +123,14 @@ impl Checker<'_> {
         Some(value)
     }
 
-    fn integer(&mut self, n: i64, target: &Type, module: FileId, ty: &Type, span: crate::source::Span) -> Option<ConstValue> {
+    fn integer(
+        &mut self,
+        n: i64,
+        target: &Type,
+        module: FileId,
+        ty: &Type,
+        span: crate::source::Span,
+    ) -> Option<ConstValue> {
         let (min, max) = match target {
             Type::I8 => (i64::from(i8::MIN), i64::from(i8::MAX)),
             Type::I16 => (i64::from(i16::MIN), i64::from(i16::MAX)),
@@ -130,13 +144,18 @@ impl Checker<'_> {
         self.error(
             Diagnostic::error(format!("`{n}` does not fit in `{name}`"))
                 .at(span, "out of range")
-                .with_note(format!("`{}` holds {min} to {max}", self.ir.type_name(target, module))),
+                .with_note(format!(
+                    "`{}` holds {min} to {max}",
+                    self.ir.type_name(target, module)
+                )),
         );
         None
     }
 
     fn enum_number(&mut self, id: DefId, n: i64, span: crate::source::Span) -> Option<ConstValue> {
-        let DefKind::Enum(e) = &self.ir.def(id).kind else { return None };
+        let DefKind::Enum(e) = &self.ir.def(id).kind else {
+            return None;
+        };
         if let Some(v) = e.values.iter().find(|v| i64::from(v.value) == n) {
             return Some(ConstValue::Enum {
                 def: id,
@@ -162,7 +181,9 @@ impl Checker<'_> {
         match self.find(module, name, Table::Consts) {
             Found::Def(id) => {
                 let value = self.constant(id)?;
-                let DefKind::Const(c) = &self.ir.def(id).kind else { return None };
+                let DefKind::Const(c) = &self.ir.def(id).kind else {
+                    return None;
+                };
                 let from = c.ty.clone();
                 return self.convert(module, value, &from, ty, ident);
             }
@@ -193,7 +214,8 @@ impl Checker<'_> {
                 _ => {}
             }
         }
-        let mut diag = Diagnostic::error(format!("cannot find constant `{name}`")).at(ident.span, "not found");
+        let mut diag =
+            Diagnostic::error(format!("cannot find constant `{name}`")).at(ident.span, "not found");
         if let Some(s) = self.suggest(module, name, Table::Consts) {
             diag = diag.with_help(format!("a constant with a similar name exists: `{s}`"));
         }
@@ -203,8 +225,15 @@ impl Checker<'_> {
 
     /// `VALUE`, `Enum.VALUE` or `file.Enum.VALUE` where enum `expected` is
     /// expected: the value named by the last segment, if `expected` has it.
-    fn value_in_enum(&mut self, module: FileId, expected: DefId, ident: &ast::Ident) -> Option<ConstValue> {
-        let DefKind::Enum(e) = &self.ir.def(expected).kind else { return None };
+    fn value_in_enum(
+        &mut self,
+        module: FileId,
+        expected: DefId,
+        ident: &ast::Ident,
+    ) -> Option<ConstValue> {
+        let DefKind::Enum(e) = &self.ir.def(expected).kind else {
+            return None;
+        };
         let (head, last) = match ident.name.rsplit_once('.') {
             Some((h, l)) => (Some(h), l),
             None => (None, ident.name.as_str()),
@@ -216,26 +245,37 @@ impl Checker<'_> {
             value: v.value,
         };
         if let Some(head) = head {
-            let names_expected = matches!(self.find(module, head, Table::Types), Found::Def(id) if id == expected);
+            let names_expected =
+                matches!(self.find(module, head, Table::Types), Found::Def(id) if id == expected);
             // `file.VALUE` for an enum of the included `file` is Apache's too.
             let enum_module = self.ir.def(expected).module;
             let names_file = self.includes[module.0 as usize].get(head) == Some(&enum_module);
             if !names_expected && !names_file {
                 let enum_name = self.ir.type_name(&Type::Def(expected), module);
                 self.diags.push(
-                    Diagnostic::warning(format!("`{}` is read as `{enum_name}.{last}`", ident.name))
-                        .at(ident.span, format!("`{head}` is not `{enum_name}`"))
-                        .with_note("Apache's compiler takes an enum value by its name alone")
-                        .with_help(format!("write `{enum_name}.{last}`")),
+                    Diagnostic::warning(format!(
+                        "`{}` is read as `{enum_name}.{last}`",
+                        ident.name
+                    ))
+                    .at(ident.span, format!("`{head}` is not `{enum_name}`"))
+                    .with_note("Apache's compiler takes an enum value by its name alone")
+                    .with_help(format!("write `{enum_name}.{last}`")),
                 );
             }
         }
         Some(value)
     }
 
-    fn enum_value(&mut self, id: DefId, value_name: &str, ident: &ast::Ident) -> Option<ConstValue> {
+    fn enum_value(
+        &mut self,
+        id: DefId,
+        value_name: &str,
+        ident: &ast::Ident,
+    ) -> Option<ConstValue> {
         let def = self.ir.def(id);
-        let DefKind::Enum(e) = &def.kind else { return None };
+        let DefKind::Enum(e) = &def.kind else {
+            return None;
+        };
         if let Some(v) = e.values.iter().find(|v| v.name == value_name) {
             return Some(ConstValue::Enum {
                 def: id,
@@ -252,7 +292,14 @@ impl Checker<'_> {
     }
 
     /// A constant's value, declared as `from`, used where `to` is expected.
-    fn convert(&mut self, module: FileId, value: ConstValue, from: &Type, to: &Type, ident: &ast::Ident) -> Option<ConstValue> {
+    fn convert(
+        &mut self,
+        module: FileId,
+        value: ConstValue,
+        from: &Type,
+        to: &Type,
+        ident: &ast::Ident,
+    ) -> Option<ConstValue> {
         let (rf, rt) = (self.ir.resolve(from).clone(), self.ir.resolve(to).clone());
         if self.same_type(&rf, &rt) {
             return Some(value);
@@ -285,14 +332,27 @@ impl Checker<'_> {
         let (a, b) = (self.ir.resolve(a), self.ir.resolve(b));
         match (a, b) {
             (Type::List(x), Type::List(y)) | (Type::Set(x), Type::Set(y)) => self.same_type(x, y),
-            (Type::Map(k1, v1), Type::Map(k2, v2)) => self.same_type(k1, k2) && self.same_type(v1, v2),
+            (Type::Map(k1, v1), Type::Map(k2, v2)) => {
+                self.same_type(k1, k2) && self.same_type(v1, v2)
+            }
             _ => a == b,
         }
     }
 
-    fn struct_literal(&mut self, module: FileId, id: DefId, entries: &[(ast::ConstExpr, ast::ConstExpr)]) -> Option<ConstValue> {
-        let DefKind::Struct(s) = &self.ir.def(id).kind else { return None };
-        let fields: Vec<(String, i16, Type)> = s.fields.iter().map(|f| (f.name.clone(), f.id, f.ty.clone())).collect();
+    fn struct_literal(
+        &mut self,
+        module: FileId,
+        id: DefId,
+        entries: &[(ast::ConstExpr, ast::ConstExpr)],
+    ) -> Option<ConstValue> {
+        let DefKind::Struct(s) = &self.ir.def(id).kind else {
+            return None;
+        };
+        let fields: Vec<(String, i16, Type)> = s
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.id, f.ty.clone()))
+            .collect();
         let struct_name = self.ir.def(id).name.clone();
         let name_span = self.ir.def(id).name_span;
         let mut out = Vec::new();
@@ -300,18 +360,23 @@ impl Checker<'_> {
         for (key, value) in entries {
             let ConstExprKind::String(field_name) = &key.kind else {
                 self.error(
-                    Diagnostic::error(format!("expected a field name of `{struct_name}`, found {}", describe(&key.kind)))
-                        .at(key.span, "not a string")
-                        .with_help("name fields as strings: `{\"name\": value}`"),
+                    Diagnostic::error(format!(
+                        "expected a field name of `{struct_name}`, found {}",
+                        describe(&key.kind)
+                    ))
+                    .at(key.span, "not a string")
+                    .with_help("name fields as strings: `{\"name\": value}`"),
                 );
                 ok = false;
                 continue;
             };
-            let Some((_, field_id, field_ty)) = fields.iter().find(|(n, _, _)| n == field_name) else {
+            let Some((_, field_id, field_ty)) = fields.iter().find(|(n, _, _)| n == field_name)
+            else {
                 let known: Vec<String> = fields.iter().map(|(n, _, _)| format!("`{n}`")).collect();
-                let mut diag = Diagnostic::error(format!("`{struct_name}` has no field `{field_name}`"))
-                    .at(key.span, "unknown field")
-                    .with_label(name_span, format!("`{struct_name}` is defined here"));
+                let mut diag =
+                    Diagnostic::error(format!("`{struct_name}` has no field `{field_name}`"))
+                        .at(key.span, "unknown field")
+                        .with_label(name_span, format!("`{struct_name}` is defined here"));
                 if !known.is_empty() {
                     diag = diag.with_note(format!("its fields are {}", known.join(", ")));
                 }
@@ -325,7 +390,10 @@ impl Checker<'_> {
                 None => ok = false,
             }
         }
-        ok.then_some(ConstValue::Struct { def: id, fields: out })
+        ok.then_some(ConstValue::Struct {
+            def: id,
+            fields: out,
+        })
     }
 
     fn is_enum(&self, id: DefId) -> bool {

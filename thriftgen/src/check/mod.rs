@@ -210,19 +210,24 @@ impl<'a> Checker<'a> {
                     let target = self.resolve_type(module, ty).unwrap_or(Type::Bool);
                     DefKind::Typedef(Typedef { target })
                 }
-                ast::DefinitionKind::Enum { values } => DefKind::Enum(self.enumeration(def, values)),
+                ast::DefinitionKind::Enum { values } => {
+                    DefKind::Enum(self.enumeration(def, values))
+                }
                 ast::DefinitionKind::Struct { kind, fields } => {
                     let owner = format!("{} `{}`", kind.keyword(), def.name.name);
-                    let fields = self.fields(module, &owner, fields, FieldsOf::Struct(*kind), |i| {
-                        FieldLoc::Struct(id, i)
-                    });
+                    let fields =
+                        self.fields(module, &owner, fields, FieldsOf::Struct(*kind), |i| {
+                            FieldLoc::Struct(id, i)
+                        });
                     DefKind::Struct(Struct {
                         kind: *kind,
                         fields,
                     })
                 }
                 ast::DefinitionKind::Service { extends, functions } => {
-                    let extends = extends.as_ref().and_then(|e| self.resolve_service(module, e));
+                    let extends = extends
+                        .as_ref()
+                        .and_then(|e| self.resolve_service(module, e));
                     let functions = self.functions(module, id, functions);
                     DefKind::Service(Service { extends, functions })
                 }
@@ -260,7 +265,10 @@ impl<'a> Checker<'a> {
                     self.error(
                         Diagnostic::error(format!("`{}` is a service, not a type", name.name))
                             .at(name.span, "not a type")
-                            .with_label(self.ir.defs[id.0 as usize].name_span, "service defined here")
+                            .with_label(
+                                self.ir.defs[id.0 as usize].name_span,
+                                "service defined here",
+                            )
                             .with_note("fields, parameters and constants cannot hold a service"),
                     );
                     return None;
@@ -280,7 +288,10 @@ impl<'a> Checker<'a> {
         self.error(
             Diagnostic::error(format!("`{}` is not a service", name.name))
                 .at(name.span, "`extends` needs a service")
-                .with_label(self.ir.defs[id.0 as usize].name_span, format!("`{}` is {what}", def.name.name)),
+                .with_label(
+                    self.ir.defs[id.0 as usize].name_span,
+                    format!("`{}` is {what}", def.name.name),
+                ),
         );
         None
     }
@@ -374,7 +385,9 @@ impl<'a> Checker<'a> {
                         self.error(
                             Diagnostic::error(format!("field id {n} is out of range"))
                                 .at(span, "not a 16-bit id")
-                                .with_note("field ids are 16-bit signed on the wire; use 1 to 32767"),
+                                .with_note(
+                                    "field ids are 16-bit signed on the wire; use 1 to 32767",
+                                ),
                         );
                         continue;
                     }
@@ -424,7 +437,10 @@ impl<'a> Checker<'a> {
                 names.insert(&f.name.name, f.name.span);
             }
             let requiredness = match (f.requiredness, of) {
-                (Some((ast::Requiredness::Required, span)), FieldsOf::Struct(StructKind::Union)) => {
+                (
+                    Some((ast::Requiredness::Required, span)),
+                    FieldsOf::Struct(StructKind::Union),
+                ) => {
                     self.error(
                         Diagnostic::error(format!("union field `{}` cannot be `required`", f.name.name))
                             .at(span, "not allowed in a union")
@@ -437,7 +453,9 @@ impl<'a> Checker<'a> {
                     self.diags.push(
                         Diagnostic::warning("`optional` has no effect on a parameter")
                             .at(span, "ignored")
-                            .with_note("parameters are always sent, as Apache's compiler treats them"),
+                            .with_note(
+                                "parameters are always sent, as Apache's compiler treats them",
+                            ),
                     );
                     Requiredness::Default
                 }
@@ -454,7 +472,8 @@ impl<'a> Checker<'a> {
             }
             let index = out.len();
             if let Some(default) = &f.default {
-                self.defaults.push((loc(index), module, ty.clone(), default));
+                self.defaults
+                    .push((loc(index), module, ty.clone(), default));
             }
             out.push(Field {
                 id,
@@ -512,7 +531,12 @@ impl<'a> Checker<'a> {
 
     // ---------------------------------------------------------- services
 
-    fn functions(&mut self, module: FileId, service: DefId, functions: &'a [ast::Function]) -> Vec<Function> {
+    fn functions(
+        &mut self,
+        module: FileId,
+        service: DefId,
+        functions: &'a [ast::Function],
+    ) -> Vec<Function> {
         let owner_name = &self.asts[service.0 as usize].name.name;
         let mut out = Vec::new();
         let mut names: HashMap<&str, Span> = HashMap::new();
@@ -526,7 +550,9 @@ impl<'a> Checker<'a> {
                     ))
                     .at(f.name.span, "defined again here")
                     .with_label(first, "first defined here")
-                    .with_note("a method name is what a call carries on the wire, so it must be unique"),
+                    .with_note(
+                        "a method name is what a call carries on the wire, so it must be unique",
+                    ),
                 );
             } else {
                 names.insert(&f.name.name, f.name.span);
@@ -538,22 +564,33 @@ impl<'a> Checker<'a> {
                         .with_help("write `oneway`"),
                 );
             }
-            let returns = f.returns.as_ref().and_then(|t| self.resolve_type(module, t));
+            let returns = f
+                .returns
+                .as_ref()
+                .and_then(|t| self.resolve_type(module, t));
             if f.oneway.is_some() && f.returns.is_some() {
                 self.error(
-                    Diagnostic::error(format!("oneway function `{}` must return `void`", f.name.name))
-                        .at(f.returns_span, "returns a value")
-                        .with_note("a oneway call gets no reply, so nothing can carry the result")
-                        .with_help("return `void`, or remove `oneway`"),
+                    Diagnostic::error(format!(
+                        "oneway function `{}` must return `void`",
+                        f.name.name
+                    ))
+                    .at(f.returns_span, "returns a value")
+                    .with_note("a oneway call gets no reply, so nothing can carry the result")
+                    .with_help("return `void`, or remove `oneway`"),
                 );
             }
             if let (Some(_), Some((throws, span))) = (f.oneway, &f.throws) {
                 if !throws.is_empty() {
                     self.error(
-                        Diagnostic::error(format!("oneway function `{}` cannot throw", f.name.name))
-                            .at(*span, "declares exceptions")
-                            .with_note("a oneway call gets no reply, so nothing can carry the exception")
-                            .with_help("remove the `throws` clause, or remove `oneway`"),
+                        Diagnostic::error(format!(
+                            "oneway function `{}` cannot throw",
+                            f.name.name
+                        ))
+                        .at(*span, "declares exceptions")
+                        .with_note(
+                            "a oneway call gets no reply, so nothing can carry the exception",
+                        )
+                        .with_help("remove the `throws` clause, or remove `oneway`"),
                     );
                 }
             }
@@ -613,9 +650,12 @@ impl<'a> Checker<'a> {
                             .collect();
                         let ext = self.extends_span(id);
                         self.error(
-                            Diagnostic::error(format!("service `{}` extends itself", self.ir.def(id).name))
-                                .at(ext, "closes the cycle")
-                                .with_note(format!("the chain is {}", names.join(" extends "))),
+                            Diagnostic::error(format!(
+                                "service `{}` extends itself",
+                                self.ir.def(id).name
+                            ))
+                            .at(ext, "closes the cycle")
+                            .with_note(format!("the chain is {}", names.join(" extends "))),
                         );
                     }
                     break;
@@ -715,8 +755,10 @@ impl<'a> Checker<'a> {
             2 => return,
             1 => {
                 let at = path.iter().position(|&p| p == id).unwrap_or(0);
-                let mut names: Vec<String> =
-                    path[at..].iter().map(|p| format!("`{}`", self.ir.def(*p).name)).collect();
+                let mut names: Vec<String> = path[at..]
+                    .iter()
+                    .map(|p| format!("`{}`", self.ir.def(*p).name))
+                    .collect();
                 names.push(format!("`{}`", self.ir.def(id).name));
                 let last = *path.last().unwrap_or(&id);
                 let span = match &self.asts[last.0 as usize].kind {
@@ -729,7 +771,8 @@ impl<'a> Checker<'a> {
                         .with_note(format!("the chain is {}", names.join(" -> ")))
                         .with_help("a typedef is another name for a type; use a struct to build a recursive type"),
                 );
-                self.ir.defs[last.0 as usize].kind = DefKind::Typedef(Typedef { target: Type::Bool });
+                self.ir.defs[last.0 as usize].kind =
+                    DefKind::Typedef(Typedef { target: Type::Bool });
                 return;
             }
             _ => {}
@@ -802,7 +845,10 @@ fn annotations(list: &[ast::Annotation]) -> Vec<Annotation> {
     list.iter()
         .map(|a| Annotation {
             key: a.key.name.clone(),
-            value: a.value.as_ref().map_or_else(|| "1".to_string(), |v| v.value.clone()),
+            value: a
+                .value
+                .as_ref()
+                .map_or_else(|| "1".to_string(), |v| v.value.clone()),
         })
         .collect()
 }

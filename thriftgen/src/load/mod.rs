@@ -76,6 +76,27 @@ pub fn load(roots: &[PathBuf], include_dirs: &[PathBuf], diags: &mut Vec<Diagnos
     loader.loaded
 }
 
+/// Loads one file given as text (named `name`, as if read from that path)
+/// and what it includes, which is read from disk.
+pub fn load_source(
+    name: &str,
+    text: &str,
+    include_dirs: &[PathBuf],
+    diags: &mut Vec<Diagnostic>,
+) -> Loaded {
+    let mut loader = Loader {
+        include_dirs,
+        loaded: Loaded::default(),
+        by_path: HashMap::new(),
+        stack: Vec::new(),
+        diags,
+    };
+    let path = PathBuf::from(name);
+    let id = loader.add(&path, path.clone(), name.to_string(), text.to_string());
+    loader.loaded.roots.push(id);
+    loader.loaded
+}
+
 struct Loader<'a> {
     include_dirs: &'a [PathBuf],
     loaded: Loaded,
@@ -98,17 +119,23 @@ impl Loader<'_> {
             Ok(text) => (text, false),
             Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
         };
-        let id = self
-            .loaded
-            .sources
-            .add(SourceFile::new(canonical.clone(), name.clone(), text));
-        self.by_path.insert(canonical, id);
         if lossy {
             self.diags.push(
                 Diagnostic::warning(format!("`{name}` is not valid UTF-8"))
                     .with_note("invalid bytes were replaced with U+FFFD"),
             );
         }
+        Ok(self.add(path, canonical, name, text))
+    }
+
+    /// Parses a file already read and follows its includes (relative to
+    /// `path`'s directory).
+    fn add(&mut self, path: &Path, canonical: PathBuf, name: String, text: String) -> FileId {
+        let id = self
+            .loaded
+            .sources
+            .add(SourceFile::new(canonical.clone(), name, text));
+        self.by_path.insert(canonical, id);
         let (ast, parse_diags) = syntax::parse(id, &self.loaded.sources.file(id).text);
         self.diags.extend(parse_diags);
         let includes: Vec<ast::StrLit> = ast
@@ -134,7 +161,7 @@ impl Loader<'_> {
         }
         self.stack.pop();
         self.loaded.files[id.0 as usize].includes = found;
-        Ok(id)
+        id
     }
 
     fn include(&mut self, dir: &Path, lit: &ast::StrLit) -> Option<Include> {
@@ -158,7 +185,10 @@ impl Loader<'_> {
             .file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
-        let prefix = prefix.strip_suffix(".thrift").unwrap_or(&prefix).to_string();
+        let prefix = prefix
+            .strip_suffix(".thrift")
+            .unwrap_or(&prefix)
+            .to_string();
         let canonical = path.canonicalize().ok()?;
         if let Some(&id) = self.by_path.get(&canonical) {
             if let Some(at) = self.stack.iter().position(|&f| f == id) {
@@ -199,9 +229,7 @@ fn display_name(path: &Path) -> String {
     for c in path.components() {
         match c {
             Component::CurDir => {}
-            Component::ParentDir
-                if matches!(parts.last(), Some(Component::Normal(_))) =>
-            {
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
                 parts.pop();
             }
             other => parts.push(other),

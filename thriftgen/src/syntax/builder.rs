@@ -90,7 +90,10 @@ impl<'a> Builder<'a> {
                     span: self.span(&scope),
                 };
                 let name = self.ident(inner.next()?);
-                let annotations = inner.next().map(|a| self.annotations(a)).unwrap_or_default();
+                let annotations = inner
+                    .next()
+                    .map(|a| self.annotations(a))
+                    .unwrap_or_default();
                 Some(Header::Namespace(Namespace {
                     scope,
                     name,
@@ -331,7 +334,10 @@ impl<'a> Builder<'a> {
 
     fn field_type(&mut self, pair: P<'_>) -> TypeExpr {
         let span = self.span(&pair);
-        let inner = pair.into_inner().next().expect("grammar: field_type has one child");
+        let inner = pair
+            .into_inner()
+            .next()
+            .expect("grammar: field_type has one child");
         match inner.as_rule() {
             Rule::type_ref => {
                 let ident = self.ident(inner.into_inner().next().expect("grammar: type name"));
@@ -364,7 +370,10 @@ impl<'a> Builder<'a> {
                         BaseType::String
                     }
                 };
-                let annotations = children.next().map(|a| self.annotations(a)).unwrap_or_default();
+                let annotations = children
+                    .next()
+                    .map(|a| self.annotations(a))
+                    .unwrap_or_default();
                 TypeExpr {
                     kind: TypeExprKind::Base(base),
                     annotations,
@@ -374,7 +383,10 @@ impl<'a> Builder<'a> {
             _ => {
                 let mut children = inner.into_inner().filter(not_trivia);
                 let container = children.next().expect("grammar: container kind");
-                let annotations = children.next().map(|a| self.annotations(a)).unwrap_or_default();
+                let annotations = children
+                    .next()
+                    .map(|a| self.annotations(a))
+                    .unwrap_or_default();
                 let rule = container.as_rule();
                 let mut types = container
                     .into_inner()
@@ -426,7 +438,12 @@ impl<'a> Builder<'a> {
             }
             Rule::const_list => ConstExprKind::List(
                 pair.into_inner()
-                    .filter(|p| !matches!(p.as_rule(), Rule::lbracket | Rule::rbracket | Rule::doc_comment))
+                    .filter(|p| {
+                        !matches!(
+                            p.as_rule(),
+                            Rule::lbracket | Rule::rbracket | Rule::doc_comment
+                        )
+                    })
                     .map(|p| self.const_value(p))
                     .collect(),
             ),
@@ -506,7 +523,9 @@ impl<'a> Builder<'a> {
                     self.diags.push(
                         Diagnostic::error(format!("unknown escape `\\{e}` in string literal"))
                             .at(Span::new(self.file, start, end), "unknown escape")
-                            .with_help(r#"Thrift strings know only `\n`, `\r`, `\t`, `\"`, `\'` and `\\`"#),
+                            .with_help(
+                                r#"Thrift strings know only `\n`, `\r`, `\t`, `\"`, `\'` and `\\`"#,
+                            ),
                     );
                 }
             }
@@ -620,10 +639,22 @@ fn clean_doc(raw: &str) -> String {
         .unwrap_or(0);
     let lines: Vec<&str> = lines
         .iter()
-        .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() })
+        .map(|l| {
+            if l.len() >= indent {
+                &l[indent..]
+            } else {
+                l.trim_start()
+            }
+        })
         .collect();
-    let first = lines.iter().position(|l| !l.is_empty()).unwrap_or(lines.len());
-    let last = lines.iter().rposition(|l| !l.is_empty()).map_or(first, |i| i + 1);
+    let first = lines
+        .iter()
+        .position(|l| !l.is_empty())
+        .unwrap_or(lines.len());
+    let last = lines
+        .iter()
+        .rposition(|l| !l.is_empty())
+        .map_or(first, |i| i + 1);
     lines[first..last].join("\n")
 }
 

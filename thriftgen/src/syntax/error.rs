@@ -16,9 +16,16 @@ pub(super) fn translate(file: FileId, text: &str, err: &pest::error::Error<Rule>
 
     if (rest.starts_with('"') || rest.starts_with('\'')) && !closes_on_line(rest) {
         let end = pos + rest.find('\n').unwrap_or(rest.len());
-        let end = if text[..end].ends_with('\r') { end - 1 } else { end };
+        let end = if text[..end].ends_with('\r') {
+            end - 1
+        } else {
+            end
+        };
         return Diagnostic::error("unterminated string literal")
-            .at(Span::new(file, pos, end.max(pos + 1)), "the string starts here")
+            .at(
+                Span::new(file, pos, end.max(pos + 1)),
+                "the string starts here",
+            )
             .with_help("close the string on the same line; Thrift strings cannot span lines");
     }
     if rest.starts_with("/*") && !rest.contains("*/") {
@@ -80,10 +87,44 @@ fn found_token(rest: &str) -> (String, usize) {
 }
 
 const KEYWORDS: &[&str] = &[
-    "namespace", "cpp_include", "cpp_type", "include", "xsd_all", "xsd_optional", "xsd_nillable",
-    "xsd_attrs", "void", "bool", "byte", "i8", "i16", "i32", "i64", "double", "string", "binary",
-    "uuid", "slist", "senum", "map", "list", "set", "oneway", "async", "typedef", "struct", "union",
-    "exception", "extends", "throws", "service", "enum", "const", "required", "optional", "true",
+    "namespace",
+    "cpp_include",
+    "cpp_type",
+    "include",
+    "xsd_all",
+    "xsd_optional",
+    "xsd_nillable",
+    "xsd_attrs",
+    "void",
+    "bool",
+    "byte",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "double",
+    "string",
+    "binary",
+    "uuid",
+    "slist",
+    "senum",
+    "map",
+    "list",
+    "set",
+    "oneway",
+    "async",
+    "typedef",
+    "struct",
+    "union",
+    "exception",
+    "extends",
+    "throws",
+    "service",
+    "enum",
+    "const",
+    "required",
+    "optional",
+    "true",
     "false",
 ];
 

@@ -28,7 +28,9 @@ pub fn parse(file: FileId, text: &str) -> (Option<ast::Document>, Vec<Diagnostic
     }
     match <ThriftParser as pest::Parser<Rule>>::parse(Rule::document, text) {
         Ok(mut pairs) => {
-            let document = pairs.next().expect("the document rule always yields one pair");
+            let document = pairs
+                .next()
+                .expect("the document rule always yields one pair");
             let (doc, diags) = builder::Builder::new(file, text).document(document);
             (Some(doc), diags)
         }
@@ -49,9 +51,13 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Some(
-                        Diagnostic::error(format!("brackets nest deeper than {MAX_NESTING} levels"))
-                            .at(Span::new(file, i, i + 1), "too deep")
-                            .with_note("the nesting limit keeps hostile input from exhausting the stack"),
+                        Diagnostic::error(format!(
+                            "brackets nest deeper than {MAX_NESTING} levels"
+                        ))
+                        .at(Span::new(file, i, i + 1), "too deep")
+                        .with_note(
+                            "the nesting limit keeps hostile input from exhausting the stack",
+                        ),
                     );
                 }
             }
@@ -88,3 +94,6 @@ fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
         .position(|w| w == needle)
         .map(|p| from + p)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,36 @@
+# Everyday commands. Each recipe shows the cargo command it runs.
+
+default: check test
+
+# Formatting and lints, as CI runs them.
+check:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Every test of the workspace.
+test:
+    cargo test --workspace
+
+# The front end over generated IDL of 750 to 6,000 lines (criterion).
+bench:
+    cargo bench -p thriftgen --bench frontend
+
+# `thriftgen check` on a 3,000-line file, timed with hyperfine.
+bench-cli:
+    cargo build --release -p thriftgen-cli
+    mkdir -p target/bench
+    cargo run -q --release -p thriftgen --example large_idl -- 3000 > target/bench/large.thrift
+    hyperfine -N --warmup 5 'target/release/thriftgen check target/bench/large.thrift'
+
+# Review changed snapshots (needs cargo-insta).
+snapshots:
+    cargo insta review
+
+# Check every IDL in a directory (for example ../shared/idl) and print verdicts.
+verdicts dir:
+    cargo build --release -p thriftgen-cli
+    for f in $(find {{dir}} -name '*.thrift' | sort); do \
+      if target/release/thriftgen check --format short "$f" > /tmp/verdict.txt 2>&1; then \
+        echo "ok     $f ($(grep -c ': warning:' /tmp/verdict.txt) warnings)"; \
+      else echo "ERROR  $f: $(grep -m1 ': error:' /tmp/verdict.txt)"; fi; \
+    done

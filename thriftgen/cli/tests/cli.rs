@@ -1,0 +1,139 @@
+//! The `thriftgen` command's contract: exit codes, output formats, help.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn thriftgen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_thriftgen"))
+        .args(args)
+        .output()
+        .expect("the thriftgen binary runs")
+}
+
+/// Writes `text` to a fresh file under the system temp dir.
+fn idl(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("thriftgen-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write idl");
+    path
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn valid_file_exits_0_and_prints_nothing() {
+    let path = idl("valid.thrift", "struct User { 1: required string name }\n");
+    let out = thriftgen(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty() && out.stdout.is_empty());
+}
+
+#[test]
+fn warnings_alone_exit_0() {
+    let path = idl("warn.thrift", "struct User { string name }\n");
+    let out = thriftgen(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(err.contains("warning: field `name` has no id"), "{err}");
+    assert!(err.ends_with("warning: 1 warning emitted\n"), "{err}");
+}
+
+#[test]
+fn errors_exit_1_with_rustc_style_report_and_no_colour_off_a_terminal() {
+    let path = idl("dup.thrift", "struct User {\n  1: string name\n  1: i32 age\n}\n");
+    let out = thriftgen(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.starts_with("error: duplicate field id 1 in struct `User`\n"), "{err}");
+    assert!(err.contains("dup.thrift:3:3\n"), "{err}");
+    assert!(err.contains("first used here"), "{err}");
+    assert!(!err.contains('\x1b'), "no colour when stderr is not a terminal");
+    assert!(err.ends_with("error: aborting due to 1 previous error\n"), "{err}");
+}
+
+#[test]
+fn colour_can_be_forced() {
+    let path = idl("colour.thrift", "struct A { 1: Missing m }\n");
+    let out = thriftgen(&["check", "--color", "always", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains('\x1b'));
+}
+
+#[test]
+fn short_format_is_one_line_per_diagnostic() {
+    let path = idl("short.thrift", "struct A { 1: Missing m }\nstruct B { 1: Gone g }\n");
+    let out = thriftgen(&["check", "--format", "short", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].ends_with("short.thrift:1:15: error: cannot find type `Missing`"), "{err}");
+    assert!(lines[1].ends_with("short.thrift:2:15: error: cannot find type `Gone`"), "{err}");
+}
+
+#[test]
+fn every_file_is_checked_and_one_bad_file_fails_the_run() {
+    let good = idl("good.thrift", "const i32 X = 1\n");
+    let bad = idl("bad.thrift", "const i8 B = 300\n");
+    let out = thriftgen(&["check", good.to_str().unwrap(), bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("`300` does not fit in `i8`"));
+}
+
+#[test]
+fn include_dirs_are_searched_in_order() {
+    let dir = std::env::temp_dir().join(format!("thriftgen-cli-inc-{}", std::process::id()));
+    for (sub, value) in [("first", 1), ("second", 2)] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        std::fs::write(dir.join(sub).join("shared.thrift"), format!("const i32 V = {value}\n")).unwrap();
+    }
+    let main = idl("uses_shared.thrift", "include \"shared.thrift\"\nconst i32 W = shared.V\n");
+    let out = thriftgen(&[
+        "check",
+        "--emit",
+        "ir",
+        "-I",
+        dir.join("first").to_str().unwrap(),
+        "-I",
+        dir.join("second").to_str().unwrap(),
+        main.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let ir = text(&out.stdout);
+    assert!(ir.contains("const i32 W = 1"), "{ir}");
+    let missing = thriftgen(&["check", main.to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("cannot find included file `shared.thrift`"));
+}
+
+#[test]
+fn unreadable_file_exits_1() {
+    let out = thriftgen(&["check", "/nonexistent/nothing.thrift"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot read `/nonexistent/nothing.thrift`"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(thriftgen(&[]).status.code(), Some(2));
+    assert_eq!(thriftgen(&["check"]).status.code(), Some(2));
+    assert_eq!(thriftgen(&["check", "--format", "long", "x.thrift"]).status.code(), Some(2));
+    assert_eq!(thriftgen(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn help_reads_well() {
+    let out = thriftgen(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    assert!(help.contains("check"), "{help}");
+    assert!(help.contains("Exit status"), "{help}");
+    let out = thriftgen(&["check", "--help"]);
+    let help = text(&out.stdout);
+    for word in ["--include-dir", "--format", "--color", "--emit", "beside the including file"] {
+        assert!(help.contains(word), "{word} missing from:\n{help}");
+    }
+}
