@@ -43,15 +43,27 @@ fn warnings_alone_exit_0() {
 
 #[test]
 fn errors_exit_1_with_rustc_style_report_and_no_colour_off_a_terminal() {
-    let path = idl("dup.thrift", "struct User {\n  1: string name\n  1: i32 age\n}\n");
+    let path = idl(
+        "dup.thrift",
+        "struct User {\n  1: string name\n  1: i32 age\n}\n",
+    );
     let out = thriftgen(&["check", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.starts_with("error: duplicate field id 1 in struct `User`\n"), "{err}");
+    assert!(
+        err.starts_with("error: duplicate field id 1 in struct `User`\n"),
+        "{err}"
+    );
     assert!(err.contains("dup.thrift:3:3\n"), "{err}");
     assert!(err.contains("first used here"), "{err}");
-    assert!(!err.contains('\x1b'), "no colour when stderr is not a terminal");
-    assert!(err.ends_with("error: aborting due to 1 previous error\n"), "{err}");
+    assert!(
+        !err.contains('\x1b'),
+        "no colour when stderr is not a terminal"
+    );
+    assert!(
+        err.ends_with("error: aborting due to 1 previous error\n"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -64,14 +76,23 @@ fn colour_can_be_forced() {
 
 #[test]
 fn short_format_is_one_line_per_diagnostic() {
-    let path = idl("short.thrift", "struct A { 1: Missing m }\nstruct B { 1: Gone g }\n");
+    let path = idl(
+        "short.thrift",
+        "struct A { 1: Missing m }\nstruct B { 1: Gone g }\n",
+    );
     let out = thriftgen(&["check", "--format", "short", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 2, "{err}");
-    assert!(lines[0].ends_with("short.thrift:1:15: error: cannot find type `Missing`"), "{err}");
-    assert!(lines[1].ends_with("short.thrift:2:15: error: cannot find type `Gone`"), "{err}");
+    assert!(
+        lines[0].ends_with("short.thrift:1:15: error: cannot find type `Missing`"),
+        "{err}"
+    );
+    assert!(
+        lines[1].ends_with("short.thrift:2:15: error: cannot find type `Gone`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -88,9 +109,16 @@ fn include_dirs_are_searched_in_order() {
     let dir = std::env::temp_dir().join(format!("thriftgen-cli-inc-{}", std::process::id()));
     for (sub, value) in [("first", 1), ("second", 2)] {
         std::fs::create_dir_all(dir.join(sub)).unwrap();
-        std::fs::write(dir.join(sub).join("shared.thrift"), format!("const i32 V = {value}\n")).unwrap();
+        std::fs::write(
+            dir.join(sub).join("shared.thrift"),
+            format!("const i32 V = {value}\n"),
+        )
+        .unwrap();
     }
-    let main = idl("uses_shared.thrift", "include \"shared.thrift\"\nconst i32 W = shared.V\n");
+    let main = idl(
+        "uses_shared.thrift",
+        "include \"shared.thrift\"\nconst i32 W = shared.V\n",
+    );
     let out = thriftgen(&[
         "check",
         "--emit",
@@ -120,7 +148,12 @@ fn unreadable_file_exits_1() {
 fn usage_errors_exit_2() {
     assert_eq!(thriftgen(&[]).status.code(), Some(2));
     assert_eq!(thriftgen(&["check"]).status.code(), Some(2));
-    assert_eq!(thriftgen(&["check", "--format", "long", "x.thrift"]).status.code(), Some(2));
+    assert_eq!(
+        thriftgen(&["check", "--format", "long", "x.thrift"])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(thriftgen(&["frobnicate"]).status.code(), Some(2));
 }
 
@@ -133,7 +166,13 @@ fn help_reads_well() {
     assert!(help.contains("Exit status"), "{help}");
     let out = thriftgen(&["check", "--help"]);
     let help = text(&out.stdout);
-    for word in ["--include-dir", "--format", "--color", "--emit", "beside the including file"] {
+    for word in [
+        "--include-dir",
+        "--format",
+        "--color",
+        "--emit",
+        "beside the including file",
+    ] {
         assert!(help.contains(word), "{word} missing from:\n{help}");
     }
 }

@@ -32,13 +32,7 @@ impl<'a> Builder<'a> {
     }
 
     pub(super) fn document(mut self, pair: P<'_>) -> (Document, Vec<Diagnostic>) {
-        self.docs = pair
-            .clone()
-            .into_inner()
-            .flatten()
-            .filter(|p| p.as_rule() == Rule::doc_comment)
-            .map(|p| (p.as_span().start(), p.as_span().end()))
-            .collect();
+        self.docs = doc_comments(self.text);
         let mut document = Document::default();
         let mut first_definition: Option<Span> = None;
         for item in pair.into_inner() {
@@ -62,7 +56,7 @@ impl<'a> Builder<'a> {
                         document.headers.push(header);
                     }
                 }
-                Rule::EOI | Rule::bom | Rule::doc_comment => {}
+                Rule::EOI | Rule::bom => {}
                 _ => {
                     let def = self.definition(item);
                     first_definition.get_or_insert(def.span);
@@ -78,7 +72,7 @@ impl<'a> Builder<'a> {
     fn header(&mut self, pair: P<'_>) -> Option<Header> {
         let rule = pair.as_rule();
         let span = self.span(&pair);
-        let mut inner = pair.into_inner().filter(not_trivia);
+        let mut inner = pair.into_inner();
         let keyword = inner.next()?;
         match rule {
             Rule::include => Some(Header::Include(self.literal(inner.next()?))),
@@ -141,7 +135,7 @@ impl<'a> Builder<'a> {
         let mut functions = Vec::new();
         let mut extends = None;
         let mut keyword = None;
-        for child in pair.into_inner().filter(not_trivia) {
+        for child in pair.into_inner() {
             match child.as_rule() {
                 Rule::identifier if name.is_none() => name = Some(self.simple_name(child)),
                 Rule::field_type => ty = Some(self.field_type(child)),
@@ -150,7 +144,7 @@ impl<'a> Builder<'a> {
                 Rule::field => fields.push(self.field(child)),
                 Rule::function => functions.push(self.function(child)),
                 Rule::extends => {
-                    let target = child.into_inner().filter(not_trivia).nth(1);
+                    let target = child.into_inner().nth(1);
                     extends = target.map(|t| self.ident(t));
                 }
                 Rule::literal if rule == Rule::senum_def => {}
@@ -210,7 +204,7 @@ impl<'a> Builder<'a> {
     fn enum_value(&mut self, pair: P<'_>) -> EnumValue {
         let span = self.span(&pair);
         let doc = self.doc_before(pair.as_span().start());
-        let mut inner = pair.into_inner().filter(not_trivia);
+        let mut inner = pair.into_inner();
         let name = self.simple_name(inner.next().expect("grammar: enum value name"));
         let mut value = None;
         let mut annotations = Vec::new();
@@ -242,7 +236,7 @@ impl<'a> Builder<'a> {
         let mut name = None;
         let mut default = None;
         let mut annotations = Vec::new();
-        for child in pair.into_inner().filter(not_trivia) {
+        for child in pair.into_inner() {
             match child.as_rule() {
                 Rule::field_id => {
                     let number = child.into_inner().next().expect("grammar: field id number");
@@ -288,7 +282,7 @@ impl<'a> Builder<'a> {
         let mut params = Vec::new();
         let mut throws = None;
         let mut annotations = Vec::new();
-        for child in pair.into_inner().filter(not_trivia) {
+        for child in pair.into_inner() {
             match child.as_rule() {
                 Rule::oneway => {
                     is_async = child.as_str() == "async";
@@ -348,7 +342,7 @@ impl<'a> Builder<'a> {
                 }
             }
             Rule::base_type => {
-                let mut children = inner.into_inner().filter(not_trivia);
+                let mut children = inner.into_inner();
                 let name = children.next().expect("grammar: base type name");
                 let keyword = name.as_str();
                 let base = match keyword {
@@ -381,7 +375,7 @@ impl<'a> Builder<'a> {
                 }
             }
             _ => {
-                let mut children = inner.into_inner().filter(not_trivia);
+                let mut children = inner.into_inner();
                 let container = children.next().expect("grammar: container kind");
                 let annotations = children
                     .next()
@@ -414,7 +408,7 @@ impl<'a> Builder<'a> {
             .filter(|p| p.as_rule() == Rule::annotation)
             .map(|a| {
                 let span = self.span(&a);
-                let mut inner = a.into_inner().filter(not_trivia);
+                let mut inner = a.into_inner();
                 let key = self.ident(inner.next().expect("grammar: annotation key"));
                 let value = inner
                     .find(|p| p.as_rule() == Rule::literal)
@@ -438,12 +432,7 @@ impl<'a> Builder<'a> {
             }
             Rule::const_list => ConstExprKind::List(
                 pair.into_inner()
-                    .filter(|p| {
-                        !matches!(
-                            p.as_rule(),
-                            Rule::lbracket | Rule::rbracket | Rule::doc_comment
-                        )
-                    })
+                    .filter(|p| !matches!(p.as_rule(), Rule::lbracket | Rule::rbracket))
                     .map(|p| self.const_value(p))
                     .collect(),
             ),
@@ -451,9 +440,7 @@ impl<'a> Builder<'a> {
                 pair.into_inner()
                     .filter(|p| p.as_rule() == Rule::map_entry)
                     .map(|entry| {
-                        let mut kv = entry
-                            .into_inner()
-                            .filter(|p| !matches!(p.as_rule(), Rule::colon | Rule::doc_comment));
+                        let mut kv = entry.into_inner().filter(|p| p.as_rule() != Rule::colon);
                         let k = self.const_value(kv.next().expect("grammar: map key"));
                         let v = self.const_value(kv.next().expect("grammar: map value"));
                         (k, v)
@@ -576,22 +563,54 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn not_trivia(pair: &P<'_>) -> bool {
-    pair.as_rule() != Rule::doc_comment
-}
-
 /// Where the last token inside `pair` ends.
 fn end_of(pair: &P<'_>) -> usize {
-    let mut last = None;
-    for child in pair.clone().into_inner() {
-        if child.as_rule() != Rule::doc_comment {
-            last = Some(child);
-        }
-    }
-    match last {
+    match pair.clone().into_inner().last() {
         Some(child) => end_of(&child),
         None => pair.as_span().end(),
     }
+}
+
+/// The byte ranges of every doc comment (`/** ... */`, but not `/**/` or
+/// `/***/`, which Apache reads as plain comments) in `text`, in order.
+/// String literals and other comments are skipped, so `"/**"` is no comment.
+fn doc_comments(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut docs = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != q && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => i = line_end(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => i = line_end(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let end = text[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |e| i + 2 + e + 2);
+                let body = &text[i + 2..end.saturating_sub(2).max(i + 2)];
+                if body.starts_with('*') && !body.bytes().all(|b| b == b'*') && end <= bytes.len() {
+                    docs.push((i, end));
+                }
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    docs
+}
+
+fn line_end(bytes: &[u8], i: usize) -> usize {
+    bytes[i..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |p| i + p)
 }
 
 /// Whether `text` is only whitespace and comments.
@@ -613,54 +632,67 @@ fn only_trivia(text: &str) -> bool {
     true
 }
 
-/// `/** text */` to `text`: strips the delimiters, a leading `*` on each line,
-/// the indentation common to all lines, and blank lines at both ends.
+/// `/** text */` to `text`: strips the delimiters and blank lines at both
+/// ends; on later lines, a leading `*` and one space after it when every line
+/// has one, else the indentation common to them.
 fn clean_doc(raw: &str) -> String {
     let body = raw
         .strip_prefix("/**")
         .and_then(|b| b.strip_suffix("*/"))
         .unwrap_or(raw);
-    let lines: Vec<&str> = body
-        .lines()
-        .map(|line| {
-            let t = line.trim_start();
-            match t.strip_prefix('*') {
-                Some(rest) if !rest.starts_with('/') => rest,
-                _ => t,
-            }
-            .trim_end()
-        })
-        .collect();
-    let indent = lines
+    let mut lines: Vec<String> = body.lines().map(str::to_string).collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let first = lines.remove(0).trim().to_string();
+    let content = |l: &String| !l.trim().is_empty();
+    let starred = lines
         .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
-    let lines: Vec<&str> = lines
-        .iter()
-        .map(|l| {
-            if l.len() >= indent {
-                &l[indent..]
-            } else {
-                l.trim_start()
-            }
-        })
-        .collect();
-    let first = lines
-        .iter()
-        .position(|l| !l.is_empty())
-        .unwrap_or(lines.len());
-    let last = lines
+        .filter(|l| content(l))
+        .all(|l| l.trim_start().starts_with('*'));
+    let rest: Vec<String> = if starred {
+        lines
+            .iter()
+            .map(|l| {
+                let t = l.trim_start();
+                let t = t.strip_prefix('*').unwrap_or(t);
+                t.strip_prefix(' ').unwrap_or(t).trim_end().to_string()
+            })
+            .collect()
+    } else {
+        let indent = lines
+            .iter()
+            .filter(|l| content(l))
+            .map(|l| l.len() - l.trim_start().len())
+            .min()
+            .unwrap_or(0);
+        lines
+            .iter()
+            .map(|l| l.get(indent..).unwrap_or("").trim_end().to_string())
+            .collect()
+    };
+    let all: Vec<String> = std::iter::once(first).chain(rest).collect();
+    let start = all.iter().position(|l| !l.is_empty()).unwrap_or(all.len());
+    let end = all
         .iter()
         .rposition(|l| !l.is_empty())
-        .map_or(first, |i| i + 1);
-    lines[first..last].join("\n")
+        .map_or(start, |i| i + 1);
+    all[start..end].join("\n")
 }
 
 #[cfg(test)]
 mod tests {
     use super::{clean_doc, only_trivia};
+
+    #[test]
+    fn doc_comments_are_found_outside_strings_and_comments() {
+        let text = "/** a */ \"/** no */\" // /** no */\n/**/ /***/ /* x */ /**b*/ # /** no";
+        let found: Vec<&str> = super::doc_comments(text)
+            .into_iter()
+            .map(|(s, e)| &text[s..e])
+            .collect();
+        assert_eq!(found, ["/** a */", "/**b*/"]);
+    }
 
     #[test]
     fn doc_comments_are_cleaned() {
@@ -669,7 +701,15 @@ mod tests {
             clean_doc("/**\n   * First.\n   *\n   *   indented\n   */"),
             "First.\n\n  indented"
         );
-        assert_eq!(clean_doc("/**\n  no stars\n  here\n*/"), "no stars\nhere");
+        assert_eq!(
+            clean_doc("/**\n  no stars\n    here\n*/"),
+            "no stars\n  here"
+        );
+        assert_eq!(
+            clean_doc("/** The user.\n * Second line. */"),
+            "The user.\nSecond line."
+        );
+        assert_eq!(clean_doc("/***/"), "");
     }
 
     #[test]
