@@ -261,3 +261,17 @@ fn nesting_at_the_limit_fits_the_stack_of_a_test_thread() {
         .iter()
         .any(|d| d.message.contains("nest deeper")));
 }
+
+#[test]
+fn more_implicit_ids_than_i16_holds_is_an_error() {
+    let fields: String = (0..32_770).map(|i| format!("  i32 f{i}\n")).collect();
+    let text = format!("struct Huge {{\n{fields}}}\n");
+    let analysis = thriftgen::analyze_source("huge.thrift", &text, &[] as &[&str]);
+    let errors: Vec<&str> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(errors, ["struct `Huge` has too many fields without ids"; 2]);
+}

@@ -120,6 +120,13 @@ impl<'a> Checker<'a> {
                     Some(&other) if other != inc.file => self.diags.push(
                         Diagnostic::error(format!("two included files are named `{}`", inc.prefix))
                             .at(inc.span, "second file with this name")
+                            .with_label(
+                                file.includes
+                                    .iter()
+                                    .find(|i| i.file == other)
+                                    .map_or(inc.span, |i| i.span),
+                                "first file with this name",
+                            )
                             .with_note(format!(
                                 "definitions of both would be named `{}.Name`",
                                 inc.prefix

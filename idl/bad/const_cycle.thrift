@@ -1,0 +1,2 @@
+const i32 LOW = HIGH
+const i32 HIGH = LOW

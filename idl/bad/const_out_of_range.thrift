@@ -1,0 +1,1 @@
+const byte LEVEL = 300

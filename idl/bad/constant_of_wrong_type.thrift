@@ -1,0 +1,2 @@
+const string NAME = "accounts"
+const i32 PORT = NAME

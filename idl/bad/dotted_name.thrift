@@ -1,0 +1,3 @@
+struct accounts.Account {
+  1: i64 id
+}

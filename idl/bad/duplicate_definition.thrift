@@ -1,0 +1,7 @@
+struct User {
+  1: string name
+}
+
+enum User {
+  ADMIN = 1
+}

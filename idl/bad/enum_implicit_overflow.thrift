@@ -1,0 +1,4 @@
+enum Limits {
+  MAX = 2147483647
+  BEYOND
+}

@@ -1,0 +1,4 @@
+enum Size {
+  SMALL = 1
+  HUGE = 4294967296
+}

@@ -1,0 +1,7 @@
+namespace rs accounts
+
+struct Account {
+  1: i64 id
+}
+
+include "include/valid_shared.thrift"

@@ -1,0 +1,5 @@
+include "../include_cycle.thrift"
+
+struct A {
+  1: i32 value
+}

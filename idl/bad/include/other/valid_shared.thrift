@@ -1,0 +1,3 @@
+struct Other {
+  1: i32 x
+}

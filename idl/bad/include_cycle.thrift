@@ -1,0 +1,5 @@
+include "include/cycle_a.thrift"
+
+struct Root {
+  1: cycle_a.A a
+}

@@ -1,0 +1,5 @@
+include "missing/common.thrift"
+
+struct User {
+  1: string name
+}

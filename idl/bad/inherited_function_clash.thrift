@@ -1,0 +1,7 @@
+service Base {
+  string version()
+}
+
+service Accounts extends Base {
+  i32 version()
+}

@@ -1,0 +1,1 @@
+const uuid SYSTEM_USER = "not-a-uuid"

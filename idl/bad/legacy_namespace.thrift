@@ -1,0 +1,5 @@
+php_namespace Accounts
+
+struct Account {
+  1: i64 id
+}

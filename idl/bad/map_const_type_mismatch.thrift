@@ -1,0 +1,1 @@
+const map<string, i32> LIMITS = {"daily": 100, "weekly": [700]}

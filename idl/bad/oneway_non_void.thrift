@@ -1,0 +1,3 @@
+service Events {
+  oneway i32 publish(1: string event)
+}

@@ -1,0 +1,4 @@
+senum Currency {
+  "EUR",
+  "USD"
+}

@@ -1,0 +1,7 @@
+service Accounts {
+  void ping()
+}
+
+struct Holder {
+  1: Accounts accounts
+}

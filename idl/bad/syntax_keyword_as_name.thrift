@@ -1,0 +1,3 @@
+struct service {
+  1: i32 id
+}

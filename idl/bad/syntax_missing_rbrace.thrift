@@ -1,0 +1,7 @@
+struct User {
+  1: required string name
+  2: optional i32 age
+
+struct Order {
+  1: required i64 id
+}

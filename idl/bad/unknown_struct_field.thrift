@@ -1,0 +1,6 @@
+struct Point {
+  1: i32 x
+  2: i32 y
+}
+
+const Point CORNER = {"x": 1, "z": 2}

@@ -1,0 +1,2 @@
+const string GREETING = "hello, world
+const i32 ANSWER = 42

@@ -1,0 +1,3 @@
+// Only comments here.
+# Nothing else.
+/* Really nothing. */
