@@ -1,4 +1,4 @@
-// Constants of every type and notation, including references defined later.
+// Constants of every type and notation, and references to other constants.
 namespace rs constants
 
 enum Color {
@@ -37,17 +37,16 @@ const uuid BRACED_ID = "{12345678-9abc-def0-1234-56789ABCDEF0}"
 const list<i32> PRIMES = [2, 3, 5, 7, 11,]
 const set<string> WORDS = ["alpha"; "beta"; "gamma"]
 const map<string, i32> AGES = {"ann": 31, "bob": 27}
-const map<Color, string> COLOR_NAMES = {Color.RED: "red", Color.GREEN: "green", BLUE: "blue"}
+const map<Color, string> COLOR_NAMES = {Color.RED: "red", Color.GREEN: "green", Color.BLUE: "blue"}
 const list<map<string, list<i32>>> NESTED = [{"a": [1, 2]}, {"b": []}]
 const map<string, set<i32>> EMPTY_SETS = {"none": {}}
 
 const Point ORIGIN = {"x": 0, "y": 0}
 const Point LABELLED = {"x": 1, "y": -1, "label": "corner"}
-const list<Point> PATH = [ORIGIN, {"x": 3, "y": 4}]
+const list<Point> PATH = [{"x": 0, "y": 0}, {"x": 3, "y": 4}]
 
-// A reference to a constant defined further down (a forward reference).
-const i32 DOUBLED = LIMIT
 const i32 LIMIT = 100
+const i32 ALSO_LIMIT = LIMIT
 const Color FAVOURITE = Color.BLUE
 const i32 FAVOURITE_NUMBER = Color.GREEN
 const i64 WIDENED = LIMIT;

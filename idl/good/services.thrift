@@ -1,4 +1,4 @@
-// Services: inheritance from a service defined later, oneway, throws, docs.
+// Services: inheritance, oneway, throws, docs.
 namespace rs services
 
 struct Order {
@@ -13,6 +13,12 @@ exception OrderNotFound {
 
 exception Unauthorized {
   1: string reason
+}
+
+/** Liveness, inherited by the order service. */
+service Health {
+  bool ping()
+  oneway void shutdown()
 }
 
 /** Places and looks up orders. */
@@ -34,12 +40,6 @@ service OrderService extends Health {
   oneway void audit(1: string event, 2: map<string, string> fields);
 
   map<string, i64> counts() (readonly = "true")
-}
-
-/** Defined after the service that extends it. */
-service Health {
-  bool ping()
-  oneway void shutdown()
 }
 
 service Empty {}

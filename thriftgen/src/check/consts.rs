@@ -194,7 +194,7 @@ impl Checker<'_> {
         // segment, whatever the prefix says (`MyEnum1.X` for a `MyEnum2`).
         if let Type::Def(expected) = target {
             if let Some(found) = self.value_in_enum(module, expected, ident) {
-                return Some(found);
+                return found;
             }
         }
         // `Enum.VALUE` or `file.Enum.VALUE`.
@@ -223,14 +223,15 @@ impl Checker<'_> {
         None
     }
 
-    /// `VALUE`, `Enum.VALUE` or `file.Enum.VALUE` where enum `expected` is
-    /// expected: the value named by the last segment, if `expected` has it.
+    /// `Enum.VALUE` or `file.Enum.VALUE` where enum `expected` is expected:
+    /// `None` when `expected` has no value of that last name, else the value
+    /// (or `Some(None)` after reporting a bare `VALUE`, which Apache refuses).
     fn value_in_enum(
         &mut self,
         module: FileId,
         expected: DefId,
         ident: &ast::Ident,
-    ) -> Option<ConstValue> {
+    ) -> Option<Option<ConstValue>> {
         let DefKind::Enum(e) = &self.ir.def(expected).kind else {
             return None;
         };
@@ -244,26 +245,29 @@ impl Checker<'_> {
             name: v.name.clone(),
             value: v.value,
         };
-        if let Some(head) = head {
-            let names_expected =
-                matches!(self.find(module, head, Table::Types), Found::Def(id) if id == expected);
-            // `file.VALUE` for an enum of the included `file` is Apache's too.
-            let enum_module = self.ir.def(expected).module;
-            let names_file = self.includes[module.0 as usize].get(head) == Some(&enum_module);
-            if !names_expected && !names_file {
-                let enum_name = self.ir.type_name(&Type::Def(expected), module);
-                self.diags.push(
-                    Diagnostic::warning(format!(
-                        "`{}` is read as `{enum_name}.{last}`",
-                        ident.name
-                    ))
+        let enum_name = self.ir.type_name(&Type::Def(expected), module);
+        let Some(head) = head else {
+            self.diags.push(
+                Diagnostic::error(format!("enum value `{last}` must be qualified"))
+                    .at(ident.span, format!("write `{enum_name}.{last}`"))
+                    .with_note("Apache's compiler refuses unqualified enum values too"),
+            );
+            return Some(None);
+        };
+        let names_expected =
+            matches!(self.find(module, head, Table::Types), Found::Def(id) if id == expected);
+        // `file.VALUE` for an enum of the included `file` is Apache's too.
+        let enum_module = self.ir.def(expected).module;
+        let names_file = self.includes[module.0 as usize].get(head) == Some(&enum_module);
+        if !names_expected && !names_file {
+            self.diags.push(
+                Diagnostic::warning(format!("`{}` is read as `{enum_name}.{last}`", ident.name))
                     .at(ident.span, format!("`{head}` is not `{enum_name}`"))
                     .with_note("Apache's compiler takes an enum value by its name alone")
                     .with_help(format!("write `{enum_name}.{last}`")),
-                );
-            }
+            );
         }
-        Some(value)
+        Some(Some(value))
     }
 
     fn enum_value(
