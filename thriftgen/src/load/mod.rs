@@ -53,13 +53,7 @@ impl Loaded {
 
 /// Loads `roots` and everything they include, reporting problems to `diags`.
 pub fn load(roots: &[PathBuf], include_dirs: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Loaded {
-    let mut loader = Loader {
-        include_dirs,
-        loaded: Loaded::default(),
-        by_path: HashMap::new(),
-        stack: Vec::new(),
-        diags,
-    };
+    let mut loader = Loader::new(include_dirs, diags);
     for root in roots {
         match loader.read(root, display_name(root)) {
             Ok(id) => {
@@ -84,13 +78,7 @@ pub fn load_source(
     include_dirs: &[PathBuf],
     diags: &mut Vec<Diagnostic>,
 ) -> Loaded {
-    let mut loader = Loader {
-        include_dirs,
-        loaded: Loaded::default(),
-        by_path: HashMap::new(),
-        stack: Vec::new(),
-        diags,
-    };
+    let mut loader = Loader::new(include_dirs, diags);
     let path = PathBuf::from(name);
     let id = loader.add(&path, path.clone(), name.to_string(), text.to_string());
     loader.loaded.roots.push(id);
@@ -107,7 +95,17 @@ struct Loader<'a> {
     diags: &'a mut Vec<Diagnostic>,
 }
 
-impl Loader<'_> {
+impl<'a> Loader<'a> {
+    fn new(include_dirs: &'a [PathBuf], diags: &'a mut Vec<Diagnostic>) -> Loader<'a> {
+        Loader {
+            include_dirs,
+            loaded: Loaded::default(),
+            by_path: HashMap::new(),
+            stack: Vec::new(),
+            diags,
+        }
+    }
+
     /// Reads, parses and follows the includes of `path`, unless it is loaded.
     fn read(&mut self, path: &Path, name: String) -> std::io::Result<FileId> {
         let canonical = path.canonicalize()?;

@@ -575,42 +575,19 @@ fn end_of(pair: &P<'_>) -> usize {
 /// `/***/`, which Apache reads as plain comments) in `text`, in order.
 /// String literals and other comments are skipped, so `"/**"` is no comment.
 fn doc_comments(text: &str) -> Vec<(usize, usize)> {
-    let bytes = text.as_bytes();
     let mut docs = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            q @ (b'"' | b'\'') => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != q && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
+    super::scan::walk(text, |event| {
+        if let super::scan::Event::BlockComment { start, end } = event {
+            let body = text[start + 2..end].trim_end_matches("*/");
+            if body.starts_with('*')
+                && !body.bytes().all(|b| b == b'*')
+                && text[..end].ends_with("*/")
+            {
+                docs.push((start, end));
             }
-            b'#' => i = line_end(bytes, i),
-            b'/' if bytes.get(i + 1) == Some(&b'/') => i = line_end(bytes, i),
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let end = text[i + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |e| i + 2 + e + 2);
-                let body = &text[i + 2..end.saturating_sub(2).max(i + 2)];
-                if body.starts_with('*') && !body.bytes().all(|b| b == b'*') && end <= bytes.len() {
-                    docs.push((i, end));
-                }
-                i = end;
-                continue;
-            }
-            _ => {}
         }
-        i += 1;
-    }
+    });
     docs
-}
-
-fn line_end(bytes: &[u8], i: usize) -> usize {
-    bytes[i..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(bytes.len(), |p| i + p)
 }
 
 /// Whether `text` is only whitespace and comments.

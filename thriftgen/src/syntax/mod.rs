@@ -7,6 +7,7 @@
 pub mod ast;
 mod builder;
 mod error;
+mod scan;
 
 use crate::diag::Diagnostic;
 use crate::source::{FileId, Span};
@@ -42,57 +43,29 @@ pub fn parse(file: FileId, text: &str) -> (Option<ast::Document>, Vec<Diagnostic
 /// hostile file cannot exhaust the stack of the recursive parser. Strings and
 /// comments are skipped; unbalanced brackets are left to the parser.
 fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
-    let bytes = text.as_bytes();
     let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
+    let mut too_deep = None;
+    scan::walk(text, |event| {
+        let scan::Event::Code(i, byte) = event else {
+            return;
+        };
+        match byte {
             b'{' | b'[' | b'(' | b'<' => {
                 depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(
-                        Diagnostic::error(format!(
-                            "brackets nest deeper than {MAX_NESTING} levels"
-                        ))
-                        .at(Span::new(file, i, i + 1), "too deep")
-                        .with_note(
-                            "the nesting limit keeps hostile input from exhausting the stack",
-                        ),
-                    );
+                if depth > MAX_NESTING && too_deep.is_none() {
+                    too_deep = Some(i);
                 }
             }
             b'}' | b']' | b')' | b'>' => depth = depth.saturating_sub(1),
-            q @ (b'"' | b'\'') => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != q && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'#' => i = skip_line(bytes, i),
-            b'/' if bytes.get(i + 1) == Some(&b'/') => i = skip_line(bytes, i),
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = find(bytes, i + 2, b"*/").map_or(bytes.len(), |e| e + 1);
-            }
             _ => {}
         }
-        i += 1;
-    }
-    None
-}
-
-fn skip_line(bytes: &[u8], i: usize) -> usize {
-    bytes[i..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(bytes.len(), |p| i + p)
-}
-
-fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
+    });
+    let i = too_deep?;
+    Some(
+        Diagnostic::error(format!("brackets nest deeper than {MAX_NESTING} levels"))
+            .at(Span::new(file, i, i + 1), "too deep")
+            .with_note("the nesting limit keeps hostile input from exhausting the stack"),
+    )
 }
 
 #[cfg(test)]
