@@ -60,9 +60,11 @@ enum FormatArg {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum ColorArg {
-    /// Colour when standard error is a terminal.
+    /// Colour when standard error is a terminal and `NO_COLOR` is unset.
     Auto,
+    /// Always colour.
     Always,
+    /// Never colour.
     Never,
 }
 
