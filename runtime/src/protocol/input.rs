@@ -1,0 +1,182 @@
+//! The cursor both readers share: bounds-checked reads over one message held
+//! in [`Bytes`], with the length, count and depth checks of [`Limits`].
+
+use super::{Limits, ProtocolError, ProtocolErrorKind, Result};
+use bytes::Bytes;
+
+#[derive(Debug)]
+pub(super) struct Input {
+    buf: Bytes,
+    pos: usize,
+    limits: Limits,
+    depth: usize,
+}
+
+impl Input {
+    pub(super) fn new(buf: Bytes, limits: Limits) -> Input {
+        Input {
+            buf,
+            pos: 0,
+            limits,
+            depth: 0,
+        }
+    }
+
+    pub(super) fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub(super) fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    pub(super) fn u8(&mut self) -> Result<u8> {
+        let byte = *self.buf.get(self.pos).ok_or_else(ProtocolError::eof)?;
+        self.pos += 1;
+        Ok(byte)
+    }
+
+    pub(super) fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let bytes = self
+            .buf
+            .get(self.pos..self.pos + N)
+            .ok_or_else(ProtocolError::eof)?;
+        self.pos += N;
+        // The slice has exactly N bytes.
+        Ok(bytes.try_into().unwrap_or([0; N]))
+    }
+
+    /// Checks a string or binary length against the limit and the input.
+    fn length(&self, len: i64) -> Result<usize> {
+        if len < 0 {
+            return Err(ProtocolError::new(
+                ProtocolErrorKind::NegativeSize,
+                format!("negative length {len}"),
+            ));
+        }
+        let len = len as u64;
+        if len > self.limits.max_string_len as u64 {
+            return Err(ProtocolError::new(
+                ProtocolErrorKind::SizeLimit,
+                format!(
+                    "length {len} is over the limit of {}",
+                    self.limits.max_string_len
+                ),
+            ));
+        }
+        if len > self.remaining() as u64 {
+            return Err(ProtocolError::new(
+                ProtocolErrorKind::SizeLimit,
+                format!(
+                    "length {len} is more than the {} bytes left",
+                    self.remaining()
+                ),
+            ));
+        }
+        Ok(len as usize)
+    }
+
+    /// `len` bytes as a slice of the input (no copy).
+    pub(super) fn bytes(&mut self, len: i64) -> Result<Bytes> {
+        let len = self.length(len)?;
+        let out = self.buf.slice(self.pos..self.pos + len);
+        self.pos += len;
+        Ok(out)
+    }
+
+    /// `len` bytes as a `String`, which must be valid UTF-8.
+    pub(super) fn string(&mut self, len: i64) -> Result<String> {
+        let len = self.length(len)?;
+        let bytes = &self.buf[self.pos..self.pos + len];
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            ProtocolError::invalid(format!("invalid UTF-8 at byte {}", e.valid_up_to()))
+        })?;
+        self.pos += len;
+        Ok(text.to_owned())
+    }
+
+    /// Checks a container's count: not negative, within the limit, and not
+    /// more elements than the bytes left could hold at `min_size` each.
+    pub(super) fn count(&self, len: i64, min_size: usize) -> Result<usize> {
+        if len < 0 {
+            return Err(ProtocolError::new(
+                ProtocolErrorKind::NegativeSize,
+                format!("negative container size {len}"),
+            ));
+        }
+        let len = len as u64;
+        if len > self.limits.max_container_len as u64 {
+            return Err(ProtocolError::new(
+                ProtocolErrorKind::SizeLimit,
+                format!(
+                    "container of {len} elements is over the limit of {}",
+                    self.limits.max_container_len
+                ),
+            ));
+        }
+        if len.saturating_mul(min_size as u64) > self.remaining() as u64 {
+            return Err(ProtocolError::new(
+                ProtocolErrorKind::SizeLimit,
+                format!(
+                    "container of {len} elements cannot fit in the {} bytes left",
+                    self.remaining()
+                ),
+            ));
+        }
+        Ok(len as usize)
+    }
+
+    /// Enters a struct or container.
+    pub(super) fn enter(&mut self) -> Result<()> {
+        if self.depth >= self.limits.max_depth {
+            return Err(ProtocolError::new(
+                ProtocolErrorKind::DepthLimit,
+                format!("nested deeper than {} levels", self.limits.max_depth),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    pub(super) fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+}
+
+/// The depth check writers share.
+#[derive(Debug)]
+pub(super) struct Depth {
+    depth: usize,
+    max: usize,
+}
+
+impl Depth {
+    pub(super) fn new(max: usize) -> Depth {
+        Depth { depth: 0, max }
+    }
+
+    pub(super) fn enter(&mut self) -> Result<()> {
+        if self.depth >= self.max {
+            return Err(ProtocolError::new(
+                ProtocolErrorKind::DepthLimit,
+                format!("nested deeper than {} levels", self.max),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    pub(super) fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+}
+
+/// A container length as the wire's i32.
+pub(super) fn wire_len(len: usize) -> Result<i32> {
+    i32::try_from(len).map_err(|_| {
+        ProtocolError::new(
+            ProtocolErrorKind::SizeLimit,
+            format!("length {len} does not fit in an i32"),
+        )
+    })
+}

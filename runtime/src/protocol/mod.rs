@@ -1,0 +1,284 @@
+//! Protocols: how values become bytes. Pure functions over buffers, never a
+//! socket ("sans-IO"): readers take a [`Bytes`] holding one whole message,
+//! writers append to a [`BytesMut`].
+//!
+//! Generated code is generic over [`InputProtocol`] and [`OutputProtocol`]
+//! (static dispatch). Every reader enforces [`Limits`]: a crafted message is an
+//! error, never a panic, an abort or a huge allocation.
+
+mod application_exception;
+mod binary;
+mod compact;
+mod error;
+mod input;
+
+pub use application_exception::{ApplicationErrorKind, ApplicationException};
+pub use binary::{BinaryReader, BinaryWriter};
+pub use compact::{CompactReader, CompactWriter};
+pub use error::{FieldStep, ProtocolError, ProtocolErrorKind};
+
+use crate::wire::{MessageType, TType};
+use bytes::Bytes;
+
+/// `Result` with a [`ProtocolError`].
+pub type Result<T, E = ProtocolError> = std::result::Result<T, E>;
+
+/// The header of an RPC message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageHeader {
+    /// The method name (`service:method` when multiplexed).
+    pub name: String,
+    /// Call, reply, exception or oneway.
+    pub kind: MessageType,
+    /// Matches a reply to its call.
+    pub seqid: i32,
+}
+
+/// A field header: its type and id. A `Stop` type ends the struct.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldHeader {
+    /// The field's wire type.
+    pub ttype: TType,
+    /// The field's id (meaningless for `Stop`).
+    pub id: i16,
+}
+
+/// A list or set header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListHeader {
+    /// The elements' wire type.
+    pub element: TType,
+    /// How many elements follow; already checked against the bytes left.
+    pub len: usize,
+}
+
+/// A map header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapHeader {
+    /// The keys' wire type.
+    pub key: TType,
+    /// The values' wire type.
+    pub value: TType,
+    /// How many entries follow; already checked against the bytes left.
+    pub len: usize,
+}
+
+/// Hard limits on what a reader accepts. On by default; every field can be
+/// raised or lowered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Structs and containers nested deeper than this are an error (read,
+    /// write and skip).
+    pub max_depth: usize,
+    /// The longest string or binary value, in bytes. (It can never be longer
+    /// than the bytes left in the message either.)
+    pub max_string_len: usize,
+    /// The most elements of one list, set or map. (A count can never exceed
+    /// the bytes left divided by the element's smallest encoding either.)
+    pub max_container_len: usize,
+    /// The most bytes reserved up front for one container's elements; beyond
+    /// that, collections grow as elements really arrive.
+    pub max_prealloc_bytes: usize,
+}
+
+impl Limits {
+    /// The defaults: depth 64, strings up to 16 MiB, containers up to 16 Mi
+    /// elements, at most 1 MiB reserved up front per container.
+    pub const DEFAULT: Limits = Limits {
+        max_depth: 64,
+        max_string_len: 16 << 20,
+        max_container_len: 16 << 20,
+        max_prealloc_bytes: 1 << 20,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::DEFAULT
+    }
+}
+
+/// Reads values from one message. Lengths and counts are validated before
+/// anything is allocated; nesting is bounded by [`Limits::max_depth`].
+pub trait InputProtocol {
+    /// The limits this reader enforces.
+    fn limits(&self) -> &Limits;
+    /// Bytes not yet read.
+    fn remaining(&self) -> usize;
+
+    /// Reads a message header.
+    fn read_message_begin(&mut self) -> Result<MessageHeader>;
+    /// Ends a message.
+    fn read_message_end(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Enters a struct (counts towards the depth limit).
+    fn read_struct_begin(&mut self) -> Result<()>;
+    /// Leaves a struct.
+    fn read_struct_end(&mut self) -> Result<()>;
+    /// The next field's header; `TType::Stop` when the struct ends.
+    fn read_field_begin(&mut self) -> Result<FieldHeader>;
+    /// Ends a field.
+    fn read_field_end(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// A list header (counts towards the depth limit until `read_list_end`).
+    fn read_list_begin(&mut self) -> Result<ListHeader>;
+    /// Ends a list.
+    fn read_list_end(&mut self) -> Result<()>;
+    /// A set header.
+    fn read_set_begin(&mut self) -> Result<ListHeader>;
+    /// Ends a set.
+    fn read_set_end(&mut self) -> Result<()>;
+    /// A map header.
+    fn read_map_begin(&mut self) -> Result<MapHeader>;
+    /// Ends a map.
+    fn read_map_end(&mut self) -> Result<()>;
+    /// A `bool`.
+    fn read_bool(&mut self) -> Result<bool>;
+    /// An `i8`.
+    fn read_i8(&mut self) -> Result<i8>;
+    /// An `i16`.
+    fn read_i16(&mut self) -> Result<i16>;
+    /// An `i32`.
+    fn read_i32(&mut self) -> Result<i32>;
+    /// An `i64`.
+    fn read_i64(&mut self) -> Result<i64>;
+    /// A `double`.
+    fn read_double(&mut self) -> Result<f64>;
+    /// A `binary`: a slice of the input, not a copy.
+    fn read_binary(&mut self) -> Result<Bytes>;
+    /// A `string`; invalid UTF-8 is an error.
+    fn read_string(&mut self) -> Result<String>;
+    /// A `uuid`, as its 16 bytes.
+    fn read_uuid(&mut self) -> Result<[u8; 16]>;
+
+    /// How many elements of type `T` to reserve room for when a container
+    /// announces `len`: at most [`Limits::max_prealloc_bytes`] worth.
+    fn capacity<T>(&self, len: usize) -> usize {
+        let per_element = std::mem::size_of::<T>().max(1);
+        len.min(self.limits().max_prealloc_bytes / per_element)
+    }
+
+    /// Reads and discards a value of type `ttype`, however deeply nested,
+    /// within the depth limit.
+    fn skip(&mut self, ttype: TType) -> Result<()>
+    where
+        Self: Sized,
+    {
+        skip(self, ttype)
+    }
+}
+
+/// Writes values of one message.
+pub trait OutputProtocol {
+    /// Writes a message header.
+    fn write_message_begin(&mut self, header: &MessageHeader) -> Result<()>;
+    /// Ends a message.
+    fn write_message_end(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Enters a struct (counts towards the depth limit).
+    fn write_struct_begin(&mut self, name: &'static str) -> Result<()>;
+    /// Leaves a struct.
+    fn write_struct_end(&mut self) -> Result<()>;
+    /// Starts field `id` of type `ttype`. A `bool` field's value follows
+    /// with [`OutputProtocol::write_bool`].
+    fn write_field_begin(&mut self, ttype: TType, id: i16) -> Result<()>;
+    /// Ends a field.
+    fn write_field_end(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Ends the fields of a struct.
+    fn write_field_stop(&mut self) -> Result<()>;
+    /// A list header.
+    fn write_list_begin(&mut self, element: TType, len: usize) -> Result<()>;
+    /// Ends a list.
+    fn write_list_end(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// A set header.
+    fn write_set_begin(&mut self, element: TType, len: usize) -> Result<()>;
+    /// Ends a set.
+    fn write_set_end(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// A map header.
+    fn write_map_begin(&mut self, key: TType, value: TType, len: usize) -> Result<()>;
+    /// Ends a map.
+    fn write_map_end(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// A `bool`.
+    fn write_bool(&mut self, value: bool) -> Result<()>;
+    /// An `i8`.
+    fn write_i8(&mut self, value: i8) -> Result<()>;
+    /// An `i16`.
+    fn write_i16(&mut self, value: i16) -> Result<()>;
+    /// An `i32`.
+    fn write_i32(&mut self, value: i32) -> Result<()>;
+    /// An `i64`.
+    fn write_i64(&mut self, value: i64) -> Result<()>;
+    /// A `double`.
+    fn write_double(&mut self, value: f64) -> Result<()>;
+    /// A `binary`.
+    fn write_binary(&mut self, value: &[u8]) -> Result<()>;
+    /// A `string`.
+    fn write_string(&mut self, value: &str) -> Result<()> {
+        self.write_binary(value.as_bytes())
+    }
+    /// A `uuid`.
+    fn write_uuid(&mut self, value: &[u8; 16]) -> Result<()>;
+}
+
+/// Skips one value of type `ttype`, counting every struct and container
+/// towards the depth limit so that hostile nesting ends in an error.
+pub fn skip<I: InputProtocol>(input: &mut I, ttype: TType) -> Result<()> {
+    match ttype {
+        TType::Bool => input.read_bool().map(drop),
+        TType::I8 => input.read_i8().map(drop),
+        TType::I16 => input.read_i16().map(drop),
+        TType::I32 => input.read_i32().map(drop),
+        TType::I64 => input.read_i64().map(drop),
+        TType::Double => input.read_double().map(drop),
+        TType::String => input.read_binary().map(drop),
+        TType::Uuid => input.read_uuid().map(drop),
+        TType::Struct => {
+            input.read_struct_begin()?;
+            loop {
+                let field = input.read_field_begin()?;
+                if field.ttype == TType::Stop {
+                    break;
+                }
+                skip(input, field.ttype)?;
+                input.read_field_end()?;
+            }
+            input.read_struct_end()
+        }
+        TType::List => {
+            let header = input.read_list_begin()?;
+            for _ in 0..header.len {
+                skip(input, header.element)?;
+            }
+            input.read_list_end()
+        }
+        TType::Set => {
+            let header = input.read_set_begin()?;
+            for _ in 0..header.len {
+                skip(input, header.element)?;
+            }
+            input.read_set_end()
+        }
+        TType::Map => {
+            let header = input.read_map_begin()?;
+            for _ in 0..header.len {
+                skip(input, header.key)?;
+                skip(input, header.value)?;
+            }
+            input.read_map_end()
+        }
+        TType::Stop | TType::Void => Err(ProtocolError::invalid(format!(
+            "cannot skip a value of type {ttype:?}"
+        ))),
+    }
+}
