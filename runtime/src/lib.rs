@@ -9,4 +9,5 @@ pub mod wire;
 
 /// Re-exported so generated code needs this crate as its only dependency.
 pub use bytes;
+pub use protocol::Struct;
 pub use wire::{MessageType, TType};

@@ -1,8 +1,14 @@
 //! Integration tests across the workspace; the tests live in `tests/`.
 //!
-//! Helpers shared by them are here.
+//! This library holds the code generated from every file of `idl/good/` (see
+//! `build.rs`), and helpers the tests share.
 
 use std::path::{Path, PathBuf};
+
+/// Everything generated from `idl/good/`, one module per IDL module.
+pub mod gen {
+    include!(concat!(env!("OUT_DIR"), "/thriftgen/mod.rs"));
+}
 
 /// The workspace root, so that paths in snapshots are relative and stable.
 pub fn workspace_root() -> PathBuf {

@@ -15,7 +15,9 @@
 #![doc = ""]
 #![doc = include_str!("../../README.md")]
 
+mod build;
 mod check;
+pub mod codegen;
 pub mod diag;
 mod diag_render;
 pub mod ir;
@@ -23,6 +25,7 @@ pub mod load;
 pub mod source;
 pub mod syntax;
 
+pub use build::{compile, Builder};
 use diag::{Diagnostic, Format, Renderer, Severity};
 use source::SourceMap;
 use std::fmt;
@@ -86,6 +89,13 @@ pub struct Error {
 }
 
 impl Error {
+    pub(crate) fn from_parts(sources: SourceMap, diagnostics: Vec<Diagnostic>) -> Error {
+        Error {
+            sources,
+            diagnostics,
+        }
+    }
+
     /// The errors and warnings.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics

@@ -39,7 +39,7 @@ impl Span {
 }
 
 /// One loaded source file.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SourceFile {
     /// The path the file was read from.
     pub path: PathBuf,
@@ -113,7 +113,7 @@ impl SourceFile {
 }
 
 /// Every file of one run: the files named by the user and everything they include.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
 }

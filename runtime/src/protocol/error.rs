@@ -70,6 +70,25 @@ impl ProtocolError {
         ProtocolError::new(ProtocolErrorKind::InvalidData, message)
     }
 
+    /// A `required` field that was absent.
+    pub fn missing(
+        struct_name: &'static str,
+        field_name: &'static str,
+        field_id: i16,
+    ) -> ProtocolError {
+        ProtocolError::new(
+            ProtocolErrorKind::MissingRequiredField,
+            format!("required field `{struct_name}.{field_name}` (#{field_id}) is missing"),
+        )
+    }
+
+    /// A container whose elements have another wire type than the IDL says.
+    pub fn element_type(expected: crate::TType, found: crate::TType) -> ProtocolError {
+        ProtocolError::invalid(format!(
+            "expected elements of type {expected:?}, found {found:?}"
+        ))
+    }
+
     /// The kind of error.
     pub fn kind(&self) -> ProtocolErrorKind {
         self.0.kind

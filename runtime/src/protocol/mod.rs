@@ -170,6 +170,37 @@ pub trait InputProtocol {
     }
 }
 
+/// A struct, union or exception that generated code can read and write.
+pub trait Struct: Sized {
+    /// Reads a value; unknown fields are skipped.
+    ///
+    /// # Errors
+    ///
+    /// When the input is not a valid encoding of this type, or breaks a limit.
+    fn read<I: InputProtocol>(input: &mut I) -> Result<Self>;
+
+    /// Writes the value.
+    ///
+    /// # Errors
+    ///
+    /// When a value nests deeper than the writer's limit or a length does not
+    /// fit the protocol.
+    fn write<O: OutputProtocol>(&self, output: &mut O) -> Result<()>;
+}
+
+/// Checks that a non-empty container holds elements of the expected type.
+///
+/// # Errors
+///
+/// When `len > 0` and `found != expected`.
+#[inline]
+pub fn expect_element(expected: TType, found: TType, len: usize) -> Result<()> {
+    if len > 0 && found != expected {
+        return Err(ProtocolError::element_type(expected, found));
+    }
+    Ok(())
+}
+
 /// Writes values of one message.
 pub trait OutputProtocol {
     /// Writes a message header.

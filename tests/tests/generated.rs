@@ -1,0 +1,163 @@
+//! Generated types (from `idl/good/`, see `build.rs`) over both protocols.
+
+use proptest::prelude::*;
+use thriftgen_runtime::bytes::{Bytes, BytesMut};
+use thriftgen_runtime::protocol::{
+    BinaryReader, BinaryWriter, CompactReader, CompactWriter, ProtocolErrorKind,
+};
+use thriftgen_runtime::Struct;
+use thriftgen_tests::gen::{constants, enums, structs};
+
+fn binary<T: Struct>(value: &T) -> Bytes {
+    let mut out = BytesMut::new();
+    value.write(&mut BinaryWriter::new(&mut out)).unwrap();
+    out.freeze()
+}
+
+fn compact<T: Struct>(value: &T) -> Bytes {
+    let mut out = BytesMut::new();
+    value.write(&mut CompactWriter::new(&mut out)).unwrap();
+    out.freeze()
+}
+
+fn round_trip<T: Struct + PartialEq + std::fmt::Debug>(value: &T) {
+    assert_eq!(
+        &T::read(&mut BinaryReader::new(binary(value))).unwrap(),
+        value
+    );
+    assert_eq!(
+        &T::read(&mut CompactReader::new(compact(value))).unwrap(),
+        value
+    );
+}
+
+fn tree(depth: u32) -> structs::Tree {
+    structs::Tree {
+        value: Some(depth as i32),
+        children: Some((0..depth.min(2)).map(|_| tree(depth - 1)).collect()),
+        left: (depth > 0).then(|| Box::new(tree(depth - 1))),
+        right: None,
+    }
+}
+
+#[test]
+fn recursive_structs_round_trip() {
+    round_trip(&tree(5));
+}
+
+#[test]
+fn defaults_come_from_the_idl() {
+    let account = structs::Account::default();
+    assert_eq!(account.balance_cents, Some(0));
+    assert_eq!(account.notes, Some(vec![]));
+    let point = &*constants::ORIGIN;
+    assert_eq!((point.x, point.y), (Some(0), Some(0)));
+    assert_eq!(constants::PRIMES.as_slice(), [2, 3, 5, 7, 11]);
+    assert_eq!(constants::FAVOURITE, constants::Color::BLUE);
+    assert_eq!(
+        constants::DOUBLE_QUOTED,
+        "say \"hi\"\n\ttab \\ backslash \r"
+    );
+}
+
+#[test]
+fn missing_required_fields_are_errors_and_absent_ones_stay_absent() {
+    // Only an unknown field 1 of the wrong type: required `needed_cents` is missing.
+    let err = structs::InsufficientFunds::read(&mut BinaryReader::new(Bytes::from_static(&[
+        0x0b, 0x00, 0x01, 0, 0, 0, 0, 0,
+    ])))
+    .unwrap_err();
+    assert_eq!(err.kind(), ProtocolErrorKind::MissingRequiredField);
+    assert_eq!(
+        err.message(),
+        "required field `InsufficientFunds.needed_cents` (#1) is missing"
+    );
+    let value = structs::InsufficientFunds {
+        needed_cents: 5,
+        available_cents: None,
+        message: None,
+    };
+    round_trip(&value);
+    // The IDL default is what `Default` gives.
+    assert_eq!(
+        structs::InsufficientFunds::default().message.as_deref(),
+        Some("insufficient funds")
+    );
+    assert_eq!(value.to_string(), format!("InsufficientFunds: {value:?}"));
+}
+
+#[test]
+fn unions_need_exactly_one_field() {
+    round_trip(&structs::Payment::AccountId(42));
+    round_trip(&structs::Payment::Voucher(Bytes::from_static(b"v")));
+    let none = structs::Payment::read(&mut BinaryReader::new(Bytes::from_static(&[0])));
+    assert_eq!(
+        none.unwrap_err().message(),
+        "union `Payment` has no field set"
+    );
+    #[rustfmt::skip]
+    let two: &[u8] = &[
+        0x0a, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 1,   // 2: account_id = 1
+        0x0a, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 2,   // 2: account_id = 2
+        0x00,
+    ];
+    let err = structs::Payment::read(&mut BinaryReader::new(Bytes::from_static(two))).unwrap_err();
+    assert_eq!(err.message(), "union `Payment` has more than one field set");
+}
+
+#[test]
+fn enums_are_open() {
+    let state = enums::OrderState(999);
+    assert_eq!(state.name(), None);
+    assert_eq!(format!("{state:?}"), "OrderState(999)");
+    assert_eq!(
+        format!("{:?}", enums::OrderState::DELIVERED),
+        "OrderState::DELIVERED"
+    );
+    assert_eq!(enums::OrderState::DELIVERED.0, 11);
+    assert_eq!(enums::OrderState::CANCELLED.0, 0x20);
+    assert_eq!(enums::Aliased::SUCCESS.name(), Some("OK"));
+}
+
+#[test]
+fn errors_carry_the_field_path() {
+    // Folder { 2: files = [File { 1: name = <invalid UTF-8> }] }
+    #[rustfmt::skip]
+    let bytes: &[u8] = &[
+        0x0f, 0x00, 0x02, 0x0c, 0, 0, 0, 1,    // 2: list<struct>, one element
+        0x0b, 0x00, 0x01, 0, 0, 0, 1, 0xff,    //   1: string of one invalid byte
+        0x00,
+        0x00,
+    ];
+    let err = structs::Folder::read(&mut BinaryReader::new(Bytes::from_static(bytes))).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Folder.files (#2): File.name (#1): invalid UTF-8 at byte 0"
+    );
+}
+
+#[test]
+fn unknown_fields_are_skipped() {
+    #[rustfmt::skip]
+    let bytes: &[u8] = &[
+        0x0b, 0x00, 0x63, 0, 0, 0, 2, b'h', b'i',   // 99: an unknown string
+        0x08, 0x00, 0x01, 0, 0, 0, 7,                // 1: a = 7
+        0x00,
+    ];
+    let s = structs::Separators::read(&mut BinaryReader::new(Bytes::from_static(bytes))).unwrap();
+    assert_eq!(s.a, Some(7));
+}
+
+proptest! {
+    #[test]
+    fn accounts_round_trip(
+        id in any::<i64>(),
+        owner in ".{0,20}",
+        email in proptest::option::of(".{0,20}"),
+        balance in proptest::option::of(any::<i32>()),
+        notes in proptest::option::of(prop::collection::vec(".{0,8}", 0..5)),
+        labels in proptest::option::of(prop::collection::hash_map(".{0,4}", ".{0,4}", 0..5)),
+    ) {
+        round_trip(&structs::Account { id, owner, email, balance_cents: balance, notes, labels });
+    }
+}

@@ -1,0 +1,166 @@
+//! The `build.rs` API, in the style of `prost-build`: [`compile`] for the
+//! common case, [`Builder`] for the rest.
+//!
+//! ```no_run
+//! // build.rs, in `fn main`:
+//! thriftgen::compile(&["idl/service.thrift"], &["idl"]).unwrap();
+//! ```
+//!
+//! ```ignore
+//! // src/lib.rs
+//! pub mod gen {
+//!     include!(concat!(env!("OUT_DIR"), "/thriftgen/mod.rs"));
+//! }
+//! ```
+
+use crate::codegen::{self, Options};
+use crate::diag::Diagnostic;
+use crate::source::SourceMap;
+use crate::Error;
+use std::path::{Path, PathBuf};
+
+/// Generates Rust for `files` (and everything they include) into
+/// `$OUT_DIR/thriftgen/`, with `include_dirs` searched for includes.
+///
+/// # Errors
+///
+/// When an IDL file is invalid (the error renders every diagnostic) or the
+/// output cannot be written.
+pub fn compile<P: AsRef<Path>, Q: AsRef<Path>>(
+    files: &[P],
+    include_dirs: &[Q],
+) -> Result<(), Error> {
+    let mut builder = Builder::new();
+    for dir in include_dirs {
+        builder.include_dir(dir);
+    }
+    builder.compile(files)
+}
+
+/// Configures code generation; every setter returns `&mut Self`.
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    include_dirs: Vec<PathBuf>,
+    out_dir: Option<PathBuf>,
+    options: Options,
+    cargo: Option<bool>,
+}
+
+impl Builder {
+    /// A builder with the defaults: output to `$OUT_DIR/thriftgen`, runtime at
+    /// `::thriftgen_runtime`, hash collections.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Adds a directory to search for included files (after the including
+    /// file's own directory, in the order added).
+    pub fn include_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.include_dirs.push(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Writes the generated files into `dir` instead of `$OUT_DIR/thriftgen`.
+    pub fn out_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.out_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The path generated code names the runtime crate by (default
+    /// `::thriftgen_runtime`), for a renamed or re-exported runtime.
+    pub fn runtime_path(&mut self, path: impl Into<String>) -> &mut Self {
+        self.options.runtime_path = path.into();
+        self
+    }
+
+    /// Uses `BTreeMap`/`BTreeSet` for IDL maps and sets instead of
+    /// `HashMap`/`HashSet`.
+    pub fn btree_collections(&mut self, yes: bool) -> &mut Self {
+        self.options.btree = yes;
+        self
+    }
+
+    /// Whether to print `cargo:` lines (`rerun-if-changed`, warnings). By
+    /// default, when running under Cargo (`OUT_DIR` is set).
+    pub fn cargo_metadata(&mut self, yes: bool) -> &mut Self {
+        self.cargo = Some(yes);
+        self
+    }
+
+    /// Checks `files`, generates their Rust and writes the files whose
+    /// contents changed.
+    ///
+    /// # Errors
+    ///
+    /// When an IDL file is invalid or the output cannot be written.
+    pub fn compile<P: AsRef<Path>>(&self, files: &[P]) -> Result<(), Error> {
+        let cargo = self
+            .cargo
+            .unwrap_or_else(|| std::env::var_os("OUT_DIR").is_some());
+        let analysis = crate::analyze(files, &self.include_dirs);
+        if cargo {
+            // Every file read, includes too, so an edit anywhere reruns the build.
+            for (_, file) in analysis.sources.files() {
+                println!("cargo:rerun-if-changed={}", file.path.display());
+            }
+        }
+        let checked = analysis.into_result()?;
+        if cargo {
+            for warning in &checked.warnings {
+                let at = warning.primary.as_ref().map(|l| {
+                    let file = checked.sources.file(l.span.file);
+                    let (line, col) = file.line_col(l.span.start);
+                    format!("{}:{line}:{col}: ", file.name)
+                });
+                println!(
+                    "cargo:warning={}{}",
+                    at.unwrap_or_default(),
+                    warning.message
+                );
+            }
+        }
+        let out_dir = match &self.out_dir {
+            Some(dir) => dir.clone(),
+            None => match std::env::var_os("OUT_DIR") {
+                Some(dir) => PathBuf::from(dir).join("thriftgen"),
+                None => {
+                    return Err(error(
+                        &checked.sources,
+                        Diagnostic::error("no output directory: `OUT_DIR` is not set")
+                            .with_help("call `Builder::out_dir`, or run from a build script"),
+                    ))
+                }
+            },
+        };
+        let generated = codegen::generate(&checked.ir, &checked.sources, &self.options)
+            .map_err(|d| error(&checked.sources, *d))?;
+        write_files(&out_dir, &generated).map_err(|d| error(&checked.sources, *d))
+    }
+}
+
+/// Writes each file into `dir` unless it already has that content, so that
+/// Cargo does not rebuild what did not change.
+pub(crate) fn write_files(
+    dir: &Path,
+    files: &[codegen::GeneratedFile],
+) -> Result<(), Box<Diagnostic>> {
+    let io = |what: &str, path: &Path, e: std::io::Error| {
+        Box::new(Diagnostic::error(format!(
+            "cannot {what} `{}`: {e}",
+            path.display()
+        )))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+    for file in files {
+        let path = dir.join(&file.name);
+        if std::fs::read_to_string(&path).is_ok_and(|old| old == file.contents) {
+            continue;
+        }
+        std::fs::write(&path, &file.contents).map_err(|e| io("write", &path, e))?;
+    }
+    Ok(())
+}
+
+fn error(sources: &SourceMap, diagnostic: Diagnostic) -> Error {
+    Error::from_parts(sources.clone(), vec![diagnostic])
+}

@@ -1,0 +1,468 @@
+//! Definitions to Rust items: structs and exceptions, unions, enums,
+//! typedefs and constants, each with its codec written out directly.
+
+use super::naming;
+use super::types::Ctx;
+use crate::ir::{Const, Def, DefId, DefKind, Enum, Field, Requiredness, Struct, StructKind, Type};
+use crate::source::FileId;
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+/// The Rust names of a struct's fields: snake case, unique.
+pub(super) fn field_names(s: &Struct) -> Vec<String> {
+    naming::unique(
+        s.fields
+            .iter()
+            .map(|f| (naming::snake(&f.name), i64::from(f.id))),
+    )
+}
+
+/// Doc comment attributes for an IDL doc comment.
+fn docs(doc: &Option<String>) -> TokenStream {
+    let lines = doc.iter().flat_map(|d| d.lines()).map(|line| {
+        let line = format!(" {line}");
+        quote!(#[doc = #line])
+    });
+    quote!(#(#lines)*)
+}
+
+/// The item(s) for one definition.
+pub(super) fn definition(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
+    match &def.kind {
+        DefKind::Struct(s) if s.kind == StructKind::Union => union(ctx, def, s),
+        DefKind::Struct(s) => structure(ctx, def, s),
+        DefKind::Enum(e) => enumeration(ctx, def, e),
+        DefKind::Typedef(t) => {
+            let name = naming::ident(&ctx.names[def.id.0 as usize]);
+            let target = ctx.rust_type(&t.target, def.module);
+            let doc = docs(&def.doc);
+            quote! { #doc pub type #name = #target; }
+        }
+        DefKind::Const(c) => constant(ctx, def, c),
+        // Services are generated with the RPC layer.
+        DefKind::Service(_) => TokenStream::new(),
+    }
+}
+
+fn derives(ctx: &Ctx<'_>, id: DefId) -> TokenStream {
+    if ctx.hashable[id.0 as usize] {
+        quote!(#[derive(Clone, Debug, PartialEq, Eq, Hash)])
+    } else {
+        quote!(#[derive(Clone, Debug, PartialEq)])
+    }
+}
+
+/// The Rust type of a struct field, with `Option` and `Box` as needed.
+fn field_type(ctx: &Ctx<'_>, id: DefId, index: usize, f: &Field, module: FileId) -> TokenStream {
+    let mut ty = ctx.rust_type(&f.ty, module);
+    if ctx.boxed.contains(&(id, index)) {
+        ty = quote!(::std::boxed::Box<#ty>);
+    }
+    if f.requiredness == Requiredness::Required {
+        ty
+    } else {
+        quote!(::std::option::Option<#ty>)
+    }
+}
+
+fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
+    let rt = &ctx.rt;
+    let id = def.id;
+    let module = def.module;
+    let name = naming::ident(&ctx.names[id.0 as usize]);
+    let idl_name = &def.name;
+    let names: Vec<_> = field_names(s).iter().map(|n| naming::ident(n)).collect();
+    let doc = docs(&def.doc);
+    let derive = derives(ctx, id);
+
+    let fields = s.fields.iter().enumerate().map(|(i, f)| {
+        let ty = field_type(ctx, id, i, f, module);
+        let fname = &names[i];
+        let fdoc = docs(&f.doc);
+        quote! { #fdoc pub #fname: #ty }
+    });
+
+    // Reading: one local per field, filled as fields arrive in any order.
+    let locals = s.fields.iter().enumerate().map(|(i, f)| {
+        let local = quote::format_ident!("f_{}", i);
+        let mut ty = ctx.rust_type(&f.ty, module);
+        if ctx.boxed.contains(&(id, i)) {
+            ty = quote!(::std::boxed::Box<#ty>);
+        }
+        // IDL defaults live in `Default`; an absent field reads as absent, so
+        // that decoding what was encoded gives the same value back.
+        let init = quote!(::std::option::Option::None);
+        quote!(let mut #local: ::std::option::Option<#ty> = #init;)
+    });
+    let arms = s.fields.iter().enumerate().map(|(i, f)| {
+        let local = quote::format_ident!("f_{}", i);
+        let fid = Literal::i16_unsuffixed(f.id);
+        let tt = ctx.ttype(&f.ty);
+        let read = ctx.read_result(&f.ty, module);
+        let value = ctx.boxed_value(id, i, quote!(value));
+        let fname = &f.name;
+        quote! {
+            (#fid, #tt) => {
+                let value = #read.map_err(|e| e.in_field(#idl_name, #fname, #fid))?;
+                #local = ::std::option::Option::Some(#value);
+            }
+        }
+    });
+    let build = s.fields.iter().enumerate().map(|(i, f)| {
+        let local = quote::format_ident!("f_{}", i);
+        let fname = &names[i];
+        if f.requiredness == Requiredness::Required {
+            let idl_field = &f.name;
+            let fid = Literal::i16_unsuffixed(f.id);
+            quote!(#fname: #local.ok_or_else(|| #rt::protocol::ProtocolError::missing(#idl_name, #idl_field, #fid))?)
+        } else {
+            quote!(#fname: #local)
+        }
+    });
+
+    // Writing: required fields always, the others when set.
+    let writes = s.fields.iter().enumerate().map(|(i, f)| {
+        let fname = &names[i];
+        let tt = ctx.ttype(&f.ty);
+        let fid = Literal::i16_unsuffixed(f.id);
+        let value = if ctx.boxed.contains(&(id, i)) {
+            quote!(&**value)
+        } else {
+            quote!(value)
+        };
+        let write = ctx.write(&f.ty, &value);
+        let body = quote! {
+            output.write_field_begin(#tt, #fid)?;
+            #write
+            output.write_field_end()?;
+        };
+        if f.requiredness == Requiredness::Required {
+            quote! {{ let value = &self.#fname; #body }}
+        } else {
+            quote! { if let ::std::option::Option::Some(value) = &self.#fname { #body } }
+        }
+    });
+
+    let derive_default =
+        ctx.has_default[id.0 as usize] && s.fields.iter().all(|f| f.default.is_none());
+    let derive = if derive_default {
+        quote!(#derive #[derive(Default)])
+    } else {
+        derive
+    };
+    let default_impl = (ctx.has_default[id.0 as usize] && !derive_default).then(|| {
+        let values = s.fields.iter().enumerate().map(|(i, f)| {
+            let fname = &names[i];
+            let value = match &f.default {
+                Some(v) => {
+                    let v = ctx.boxed_value(id, i, ctx.value(v, &f.ty, module));
+                    if f.requiredness == Requiredness::Required {
+                        v
+                    } else {
+                        quote!(::std::option::Option::Some(#v))
+                    }
+                }
+                None if f.requiredness == Requiredness::Required => {
+                    quote!(::std::default::Default::default())
+                }
+                None => quote!(::std::option::Option::None),
+            };
+            quote!(#fname: #value)
+        });
+        quote! {
+            impl ::std::default::Default for #name {
+                fn default() -> Self {
+                    Self { #(#values,)* }
+                }
+            }
+        }
+    });
+
+    let display = format!("{idl_name}: {{:?}}");
+    let error_impl = (s.kind == StructKind::Exception).then(|| {
+        quote! {
+            impl ::std::fmt::Display for #name {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    ::std::write!(f, #display, self)
+                }
+            }
+            impl ::std::error::Error for #name {}
+        }
+    });
+
+    quote! {
+        #doc
+        #derive
+        pub struct #name {
+            #(#fields,)*
+        }
+
+        #default_impl
+        #error_impl
+
+        impl #rt::Struct for #name {
+            fn read<I: #rt::protocol::InputProtocol>(input: &mut I) -> #rt::protocol::Result<Self> {
+                #(#locals)*
+                input.read_struct_begin()?;
+                loop {
+                    let field = input.read_field_begin()?;
+                    match (field.id, field.ttype) {
+                        (_, #rt::TType::Stop) => break,
+                        #(#arms)*
+                        (_, ttype) => input.skip(ttype)?,
+                    }
+                    input.read_field_end()?;
+                }
+                input.read_struct_end()?;
+                ::std::result::Result::Ok(Self { #(#build,)* })
+            }
+
+            fn write<O: #rt::protocol::OutputProtocol>(&self, output: &mut O) -> #rt::protocol::Result<()> {
+                output.write_struct_begin(#idl_name)?;
+                #(#writes)*
+                output.write_field_stop()?;
+                output.write_struct_end()
+            }
+        }
+    }
+}
+
+/// The field's type without `Option` (but with `Box`).
+fn field_type_inner(
+    ctx: &Ctx<'_>,
+    id: DefId,
+    index: usize,
+    f: &Field,
+    module: FileId,
+) -> TokenStream {
+    let ty = ctx.rust_type(&f.ty, module);
+    if ctx.boxed.contains(&(id, index)) {
+        quote!(::std::boxed::Box<#ty>)
+    } else {
+        ty
+    }
+}
+
+fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
+    let rt = &ctx.rt;
+    let id = def.id;
+    let module = def.module;
+    let name = naming::ident(&ctx.names[id.0 as usize]);
+    let idl_name = &def.name;
+    let variants: Vec<_> = naming::unique(
+        s.fields
+            .iter()
+            .map(|f| (naming::upper_camel(&f.name), i64::from(f.id))),
+    )
+    .iter()
+    .map(|v| naming::ident(v))
+    .collect();
+    let doc = docs(&def.doc);
+    let derive = derives(ctx, id);
+    let decl = s.fields.iter().enumerate().map(|(i, f)| {
+        let v = &variants[i];
+        let ty = field_type_inner(ctx, id, i, f, module);
+        let fdoc = docs(&f.doc);
+        quote!(#fdoc #v(#ty))
+    });
+    let arms = s.fields.iter().enumerate().map(|(i, f)| {
+        let v = &variants[i];
+        let fid = Literal::i16_unsuffixed(f.id);
+        let tt = ctx.ttype(&f.ty);
+        let read = ctx.read_result(&f.ty, module);
+        let value = ctx.boxed_value(id, i, quote!(value));
+        let fname = &f.name;
+        quote! {
+            (#fid, #tt) => {
+                let value = #read.map_err(|e| e.in_field(#idl_name, #fname, #fid))?;
+                if found.replace(Self::#v(#value)).is_some() {
+                    return ::std::result::Result::Err(#rt::protocol::ProtocolError::invalid(
+                        ::std::concat!("union `", #idl_name, "` has more than one field set"),
+                    ));
+                }
+            }
+        }
+    });
+    let writes = s.fields.iter().enumerate().map(|(i, f)| {
+        let v = &variants[i];
+        let fid = Literal::i16_unsuffixed(f.id);
+        let tt = ctx.ttype(&f.ty);
+        let value = if ctx.boxed.contains(&(id, i)) {
+            quote!(&**value)
+        } else {
+            quote!(value)
+        };
+        let write = ctx.write(&f.ty, &value);
+        quote! {
+            Self::#v(value) => {
+                output.write_field_begin(#tt, #fid)?;
+                #write
+                output.write_field_end()?;
+            }
+        }
+    });
+    let error_impl = quote!();
+    quote! {
+        #doc
+        #derive
+        pub enum #name {
+            #(#decl,)*
+        }
+        #error_impl
+
+        impl #rt::Struct for #name {
+            fn read<I: #rt::protocol::InputProtocol>(input: &mut I) -> #rt::protocol::Result<Self> {
+                let mut found: ::std::option::Option<Self> = ::std::option::Option::None;
+                input.read_struct_begin()?;
+                loop {
+                    let field = input.read_field_begin()?;
+                    match (field.id, field.ttype) {
+                        (_, #rt::TType::Stop) => break,
+                        #(#arms)*
+                        (_, ttype) => input.skip(ttype)?,
+                    }
+                    input.read_field_end()?;
+                }
+                input.read_struct_end()?;
+                found.ok_or_else(|| #rt::protocol::ProtocolError::invalid(
+                    ::std::concat!("union `", #idl_name, "` has no field set"),
+                ))
+            }
+
+            fn write<O: #rt::protocol::OutputProtocol>(&self, output: &mut O) -> #rt::protocol::Result<()> {
+                output.write_struct_begin(#idl_name)?;
+                match self {
+                    #(#writes)*
+                }
+                output.write_field_stop()?;
+                output.write_struct_end()
+            }
+        }
+    }
+}
+
+fn enumeration(ctx: &Ctx<'_>, def: &Def, e: &Enum) -> TokenStream {
+    let name = naming::ident(&ctx.names[def.id.0 as usize]);
+    let doc = docs(&def.doc);
+    let consts: Vec<_> = naming::unique(
+        e.values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (naming::shouty(&v.name), i as i64)),
+    )
+    .iter()
+    .map(|c| naming::ident(c))
+    .collect();
+    let decls = e.values.iter().enumerate().map(|(i, v)| {
+        let c = &consts[i];
+        let n = v.value;
+        let vdoc = docs(&v.doc);
+        quote!(#vdoc pub const #c: Self = Self(#n);)
+    });
+    // The first name of each number, for `name()` and `Debug`.
+    let mut seen = std::collections::HashSet::new();
+    let name_arms: Vec<_> = e
+        .values
+        .iter()
+        .filter(|v| seen.insert(v.value))
+        .map(|v| {
+            let n = v.value;
+            let idl = &v.name;
+            quote!(#n => ::std::option::Option::Some(#idl),)
+        })
+        .collect();
+    let all = consts.iter().map(|c| quote!(Self::#c));
+    let name_body = if name_arms.is_empty() {
+        quote!(::std::option::Option::None)
+    } else {
+        quote! {
+            match self.0 {
+                #(#name_arms)*
+                _ => ::std::option::Option::None,
+            }
+        }
+    };
+    let named = format!("{}::{{}}", def.name);
+    let numbered = format!("{}({{}})", def.name);
+    quote! {
+        #doc
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        pub struct #name(pub i32);
+
+        impl #name {
+            #(#decls)*
+
+            /// Every value the IDL names, in IDL order.
+            pub const VALUES: &'static [Self] = &[#(#all),*];
+
+            /// The IDL name of this value, or `None` for a number the IDL does
+            /// not name (sent by a newer peer, say).
+            pub fn name(self) -> ::std::option::Option<&'static str> {
+                #name_body
+            }
+        }
+
+        impl ::std::fmt::Debug for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self.name() {
+                    ::std::option::Option::Some(name) => ::std::write!(f, #named, name),
+                    ::std::option::Option::None => ::std::write!(f, #numbered, self.0),
+                }
+            }
+        }
+
+        impl ::std::convert::From<i32> for #name {
+            fn from(value: i32) -> Self {
+                Self(value)
+            }
+        }
+
+        impl ::std::convert::From<#name> for i32 {
+            fn from(value: #name) -> i32 {
+                value.0
+            }
+        }
+    }
+}
+
+fn constant(ctx: &Ctx<'_>, def: &Def, c: &Const) -> TokenStream {
+    let name = naming::ident(&ctx.names[def.id.0 as usize]);
+    let doc = docs(&def.doc);
+    let module = def.module;
+    let resolved = ctx.ir.resolve(&c.ty).clone();
+    let rt = &ctx.rt;
+    match &resolved {
+        Type::String => {
+            let crate::ir::ConstValue::String(s) = &c.value else {
+                return TokenStream::new();
+            };
+            quote!(#doc pub const #name: &str = #s;)
+        }
+        Type::Binary => {
+            let crate::ir::ConstValue::String(s) = &c.value else {
+                return TokenStream::new();
+            };
+            let bytes = Literal::byte_string(s.as_bytes());
+            quote!(#doc pub const #name: &[u8] = #bytes;)
+        }
+        Type::Bool | Type::I8 | Type::I16 | Type::I32 | Type::I64 | Type::Double | Type::Uuid => {
+            let ty = ctx.rust_type(&resolved, module);
+            let value = ctx.value(&c.value, &c.ty, module);
+            quote!(#doc pub const #name: #ty = #value;)
+        }
+        Type::Def(id) if matches!(ctx.ir.def(*id).kind, DefKind::Enum(_)) => {
+            let ty = ctx.rust_type(&c.ty, module);
+            let value = ctx.value(&c.value, &c.ty, module);
+            quote!(#doc pub const #name: #ty = #value;)
+        }
+        _ => {
+            let ty = ctx.rust_type(&c.ty, module);
+            let value = ctx.value(&c.value, &c.ty, module);
+            let _ = rt;
+            quote! {
+                #doc
+                pub static #name: ::std::sync::LazyLock<#ty> = ::std::sync::LazyLock::new(|| #value);
+            }
+        }
+    }
+}

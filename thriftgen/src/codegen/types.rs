@@ -1,0 +1,535 @@
+//! IR types to Rust: the type of a field, its wire type, and the code that
+//! reads and writes it. Also what the generator computes once for the whole
+//! program: Rust names and module paths, which fields need a `Box`, and which
+//! traits each type can derive.
+
+use super::naming;
+use super::Options;
+use crate::ir::{ConstValue, DefId, DefKind, Ir, Requiredness, StructKind, Type};
+use crate::source::FileId;
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+use std::collections::HashSet;
+
+/// Everything the item generators share.
+pub(super) struct Ctx<'a> {
+    pub ir: &'a Ir,
+    pub rt: TokenStream,
+    /// The module path of each file, in snake case, from the generated root.
+    pub module_paths: Vec<Vec<String>>,
+    /// The Rust name of each definition.
+    pub names: Vec<String>,
+    /// Struct fields (definition, field index) that are boxed to close a cycle.
+    pub boxed: HashSet<(DefId, usize)>,
+    /// Per definition: whether the Rust type can implement `Eq` and `Hash`.
+    pub hashable: Vec<bool>,
+    /// Per definition: whether the Rust type implements `Default`.
+    pub has_default: Vec<bool>,
+    pub options: &'a Options,
+}
+
+impl<'a> Ctx<'a> {
+    pub(super) fn new(ir: &'a Ir, options: &'a Options, module_paths: Vec<Vec<String>>) -> Ctx<'a> {
+        let rt: TokenStream = options
+            .runtime_path
+            .parse()
+            .unwrap_or_else(|_| quote!(::thriftgen_runtime));
+        let names = ir
+            .defs
+            .iter()
+            .map(|d| match d.kind {
+                DefKind::Const(_) => naming::shouty(&d.name),
+                _ => naming::upper_camel(&d.name),
+            })
+            .collect();
+        let mut ctx = Ctx {
+            ir,
+            rt,
+            module_paths,
+            names,
+            boxed: HashSet::new(),
+            hashable: vec![true; ir.defs.len()],
+            has_default: vec![true; ir.defs.len()],
+            options,
+        };
+        ctx.find_boxes();
+        ctx.find_traits();
+        ctx
+    }
+
+    /// Boxes the struct field where each cycle of direct (non-container)
+    /// struct references closes, found by a depth-first walk in definition
+    /// order, so recursive types have a finite size.
+    fn find_boxes(&mut self) {
+        let n = self.ir.defs.len();
+        let mut state = vec![0u8; n];
+        for start in 0..n {
+            if state[start] == 0 {
+                self.visit(DefId(start as u32), &mut state);
+            }
+        }
+    }
+
+    fn visit(&mut self, id: DefId, state: &mut [u8]) {
+        state[id.0 as usize] = 1;
+        if let DefKind::Struct(s) = &self.ir.def(id).kind {
+            for (i, f) in s.fields.iter().enumerate() {
+                let Type::Def(target) = self.ir.resolve(&f.ty) else {
+                    continue;
+                };
+                if !matches!(self.ir.def(*target).kind, DefKind::Struct(_)) {
+                    continue;
+                }
+                match state[target.0 as usize] {
+                    1 => {
+                        self.boxed.insert((id, i));
+                    }
+                    0 => self.visit(*target, state),
+                    _ => {}
+                }
+            }
+        }
+        state[id.0 as usize] = 2;
+    }
+
+    /// Works out `Eq + Hash` and `Default` for every definition, iterating
+    /// until nothing changes (recursive types depend on themselves).
+    fn find_traits(&mut self) {
+        loop {
+            let mut changed = false;
+            for i in 0..self.ir.defs.len() {
+                let id = DefId(i as u32);
+                let hashable = match &self.ir.def(id).kind {
+                    DefKind::Struct(s) => s.fields.iter().all(|f| self.type_hashable(&f.ty)),
+                    DefKind::Typedef(t) => self.type_hashable(&t.target),
+                    _ => true,
+                };
+                let default = match &self.ir.def(id).kind {
+                    DefKind::Struct(s) if s.kind == StructKind::Union => false,
+                    DefKind::Struct(s) => s.fields.iter().all(|f| {
+                        f.requiredness != Requiredness::Required
+                            || f.default.is_some()
+                            || self.type_default(&f.ty)
+                    }),
+                    DefKind::Typedef(t) => self.type_default(&t.target),
+                    _ => true,
+                };
+                if hashable != self.hashable[i] || default != self.has_default[i] {
+                    changed |= (self.hashable[i] && !hashable) || (self.has_default[i] && !default);
+                    self.hashable[i] &= hashable;
+                    self.has_default[i] &= default;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    /// Whether the Rust type for `ty` is `Eq + Hash` (no floats, no hash
+    /// collections).
+    pub fn type_hashable(&self, ty: &Type) -> bool {
+        match ty {
+            Type::Double => false,
+            Type::List(t) => self.type_hashable(t),
+            Type::Set(_) | Type::Map(..) => false,
+            Type::Def(id) => self.hashable[id.0 as usize],
+            _ => true,
+        }
+    }
+
+    fn type_default(&self, ty: &Type) -> bool {
+        match ty {
+            Type::Def(id) => self.has_default[id.0 as usize],
+            _ => true,
+        }
+    }
+
+    /// The path to definition `id` from module `from`.
+    pub fn def_path(&self, id: DefId, from: FileId) -> TokenStream {
+        let def = self.ir.def(id);
+        let name = naming::ident(&self.names[id.0 as usize]);
+        if def.module == from {
+            return quote!(#name);
+        }
+        let ups = self.module_paths[from.0 as usize].len();
+        let supers = (0..ups).map(|_| quote!(super::));
+        let segments = self.module_paths[def.module.0 as usize]
+            .iter()
+            .map(|s| naming::ident(s));
+        quote!(#(#supers)* #(#segments::)* #name)
+    }
+
+    /// The Rust type of a field of type `ty` in module `from`.
+    pub fn rust_type(&self, ty: &Type, from: FileId) -> TokenStream {
+        let rt = &self.rt;
+        match ty {
+            Type::Bool => quote!(bool),
+            Type::I8 => quote!(i8),
+            Type::I16 => quote!(i16),
+            Type::I32 => quote!(i32),
+            Type::I64 => quote!(i64),
+            Type::Double => quote!(f64),
+            Type::String => quote!(::std::string::String),
+            Type::Binary => quote!(#rt::bytes::Bytes),
+            Type::Uuid => quote!([u8; 16]),
+            Type::List(t) => {
+                let t = self.rust_type(t, from);
+                quote!(::std::vec::Vec<#t>)
+            }
+            Type::Set(t) => {
+                let elem = self.rust_type(t, from);
+                if self.type_hashable(t) {
+                    let set = self.set_type();
+                    quote!(#set<#elem>)
+                } else {
+                    quote!(::std::vec::Vec<#elem>)
+                }
+            }
+            Type::Map(k, v) => {
+                let (key, value) = (self.rust_type(k, from), self.rust_type(v, from));
+                if self.type_hashable(k) {
+                    let map = self.map_type();
+                    quote!(#map<#key, #value>)
+                } else {
+                    quote!(::std::vec::Vec<(#key, #value)>)
+                }
+            }
+            Type::Def(id) => self.def_path(*id, from),
+        }
+    }
+
+    fn set_type(&self) -> TokenStream {
+        if self.options.btree {
+            quote!(::std::collections::BTreeSet)
+        } else {
+            quote!(::std::collections::HashSet)
+        }
+    }
+
+    fn map_type(&self) -> TokenStream {
+        if self.options.btree {
+            quote!(::std::collections::BTreeMap)
+        } else {
+            quote!(::std::collections::HashMap)
+        }
+    }
+
+    /// The wire type of `ty`.
+    pub fn ttype(&self, ty: &Type) -> TokenStream {
+        let rt = &self.rt;
+        let name = match self.ir.resolve(ty) {
+            Type::Bool => "Bool",
+            Type::I8 => "I8",
+            Type::I16 => "I16",
+            Type::I32 => "I32",
+            Type::I64 => "I64",
+            Type::Double => "Double",
+            Type::String | Type::Binary => "String",
+            Type::Uuid => "Uuid",
+            Type::List(_) => "List",
+            Type::Set(_) => "Set",
+            Type::Map(..) => "Map",
+            Type::Def(id) => match self.ir.def(*id).kind {
+                DefKind::Enum(_) => "I32",
+                _ => "Struct",
+            },
+        };
+        let name = format_ident!("{}", name);
+        quote!(#rt::TType::#name)
+    }
+
+    /// For a value read by one call (scalars, enums, structs): an expression
+    /// of type `Result<T>`. `None` for containers.
+    pub fn read_call(&self, ty: &Type, from: FileId) -> Option<TokenStream> {
+        let rt = &self.rt;
+        Some(match ty {
+            Type::Bool => quote!(input.read_bool()),
+            Type::I8 => quote!(input.read_i8()),
+            Type::I16 => quote!(input.read_i16()),
+            Type::I32 => quote!(input.read_i32()),
+            Type::I64 => quote!(input.read_i64()),
+            Type::Double => quote!(input.read_double()),
+            Type::String => quote!(input.read_string()),
+            Type::Binary => quote!(input.read_binary()),
+            Type::Uuid => quote!(input.read_uuid()),
+            Type::List(_) | Type::Set(_) | Type::Map(..) => return None,
+            Type::Def(id) => match &self.ir.def(*id).kind {
+                DefKind::Typedef(t) => return self.read_call(&t.target, from),
+                DefKind::Enum(_) => {
+                    let path = self.def_path(*id, from);
+                    quote!(input.read_i32().map(#path))
+                }
+                _ => {
+                    let path = self.def_path(*id, from);
+                    quote!(<#path as #rt::Struct>::read(input))
+                }
+            },
+        })
+    }
+
+    /// An expression of type `Result<T>` reading a value of `ty`: the call
+    /// itself, or a closure around the container loop.
+    pub fn read_result(&self, ty: &Type, from: FileId) -> TokenStream {
+        if let Some(call) = self.read_call(ty, from) {
+            return call;
+        }
+        let rt = &self.rt;
+        let rust = self.rust_type(ty, from);
+        let read = self.read(ty, from);
+        quote!((|| -> #rt::protocol::Result<#rust> { ::std::result::Result::Ok(#read) })())
+    }
+
+    /// An expression reading a value of `ty` from `input` (uses `?`).
+    pub fn read(&self, ty: &Type, from: FileId) -> TokenStream {
+        let rt = &self.rt;
+        match ty {
+            Type::Bool => quote!(input.read_bool()?),
+            Type::I8 => quote!(input.read_i8()?),
+            Type::I16 => quote!(input.read_i16()?),
+            Type::I32 => quote!(input.read_i32()?),
+            Type::I64 => quote!(input.read_i64()?),
+            Type::Double => quote!(input.read_double()?),
+            Type::String => quote!(input.read_string()?),
+            Type::Binary => quote!(input.read_binary()?),
+            Type::Uuid => quote!(input.read_uuid()?),
+            Type::List(t) | Type::Set(t) => {
+                let (begin, end) = if matches!(ty, Type::List(_)) {
+                    (quote!(read_list_begin), quote!(read_list_end))
+                } else {
+                    (quote!(read_set_begin), quote!(read_set_end))
+                };
+                let elem_ty = self.rust_type(t, from);
+                let tt = self.ttype(t);
+                let item = self.read(t, from);
+                let collection = self.rust_type(ty, from);
+                let add = if matches!(ty, Type::Set(_)) && self.type_hashable(t) {
+                    quote!(insert)
+                } else {
+                    quote!(push)
+                };
+                let with_capacity =
+                    if self.options.btree && matches!(ty, Type::Set(_)) && self.type_hashable(t) {
+                        quote!(<#collection>::new())
+                    } else {
+                        quote!(<#collection>::with_capacity(input.capacity::<#elem_ty>(header.len)))
+                    };
+                quote! {{
+                    let header = input.#begin()?;
+                    #rt::protocol::expect_element(#tt, header.element, header.len)?;
+                    let mut items = #with_capacity;
+                    for _ in 0..header.len {
+                        items.#add(#item);
+                    }
+                    input.#end()?;
+                    items
+                }}
+            }
+            Type::Map(k, v) => {
+                let (ktt, vtt) = (self.ttype(k), self.ttype(v));
+                let (key, value) = (self.read(k, from), self.read(v, from));
+                let collection = self.rust_type(ty, from);
+                let (kty, vty) = (self.rust_type(k, from), self.rust_type(v, from));
+                let hashed = self.type_hashable(k);
+                let add = if hashed {
+                    quote!(items.insert(key, value);)
+                } else {
+                    quote!(items.push((key, value));)
+                };
+                let with_capacity = if self.options.btree && hashed {
+                    quote!(<#collection>::new())
+                } else {
+                    quote!(<#collection>::with_capacity(input.capacity::<(#kty, #vty)>(header.len)))
+                };
+                quote! {{
+                    let header = input.read_map_begin()?;
+                    #rt::protocol::expect_element(#ktt, header.key, header.len)?;
+                    #rt::protocol::expect_element(#vtt, header.value, header.len)?;
+                    let mut items = #with_capacity;
+                    for _ in 0..header.len {
+                        let key = #key;
+                        let value = #value;
+                        #add
+                    }
+                    input.read_map_end()?;
+                    items
+                }}
+            }
+            Type::Def(id) => match &self.ir.def(*id).kind {
+                DefKind::Typedef(t) => self.read(&t.target, from),
+                DefKind::Enum(_) => {
+                    let path = self.def_path(*id, from);
+                    quote!(#path(input.read_i32()?))
+                }
+                _ => {
+                    let path = self.def_path(*id, from);
+                    quote!(<#path as #rt::Struct>::read(input)?)
+                }
+            },
+        }
+    }
+
+    /// Statements writing `value` (an expression of type `&T`) to `output`.
+    pub fn write(&self, ty: &Type, value: &TokenStream) -> TokenStream {
+        let rt = &self.rt;
+        match ty {
+            Type::Bool => quote!(output.write_bool(*#value)?;),
+            Type::I8 => quote!(output.write_i8(*#value)?;),
+            Type::I16 => quote!(output.write_i16(*#value)?;),
+            Type::I32 => quote!(output.write_i32(*#value)?;),
+            Type::I64 => quote!(output.write_i64(*#value)?;),
+            Type::Double => quote!(output.write_double(*#value)?;),
+            Type::String => quote!(output.write_string(#value)?;),
+            Type::Binary => quote!(output.write_binary(#value)?;),
+            Type::Uuid => quote!(output.write_uuid(#value)?;),
+            Type::List(t) | Type::Set(t) => {
+                let (begin, end) = if matches!(ty, Type::List(_)) {
+                    (quote!(write_list_begin), quote!(write_list_end))
+                } else {
+                    (quote!(write_set_begin), quote!(write_set_end))
+                };
+                let tt = self.ttype(t);
+                let item = self.write(t, &quote!(item));
+                quote! {
+                    output.#begin(#tt, #value.len())?;
+                    for item in #value.iter() {
+                        #item
+                    }
+                    output.#end()?;
+                }
+            }
+            Type::Map(k, v) => {
+                let (ktt, vtt) = (self.ttype(k), self.ttype(v));
+                let key = self.write(k, &quote!(key));
+                let val = self.write(v, &quote!(value));
+                quote! {
+                    output.write_map_begin(#ktt, #vtt, #value.len())?;
+                    for (key, value) in #value.iter() {
+                        #key
+                        #val
+                    }
+                    output.write_map_end()?;
+                }
+            }
+            Type::Def(id) => match &self.ir.def(*id).kind {
+                DefKind::Typedef(t) => self.write(&t.target, value),
+                DefKind::Enum(_) => quote!(output.write_i32(#value.0)?;),
+                _ => quote!(#rt::Struct::write(#value, output)?;),
+            },
+        }
+    }
+
+    /// An expression building the owned value `v` of type `ty`.
+    pub fn value(&self, v: &ConstValue, ty: &Type, from: FileId) -> TokenStream {
+        let rt = &self.rt;
+        let resolved = self.ir.resolve(ty).clone();
+        match (v, &resolved) {
+            (ConstValue::Bool(b), _) => quote!(#b),
+            (ConstValue::Int(n), Type::I8) => int_literal(*n, "i8"),
+            (ConstValue::Int(n), Type::I16) => int_literal(*n, "i16"),
+            (ConstValue::Int(n), Type::I32) => int_literal(*n, "i32"),
+            (ConstValue::Int(n), _) => int_literal(*n, "i64"),
+            (ConstValue::Double(d), _) => float_literal(*d),
+            (ConstValue::String(s), Type::Binary) => {
+                let bytes = Literal::byte_string(s.as_bytes());
+                quote!(#rt::bytes::Bytes::from_static(#bytes))
+            }
+            (ConstValue::String(s), _) => quote!(::std::string::String::from(#s)),
+            (ConstValue::Uuid(bytes), _) => quote!([#(#bytes),*]),
+            (ConstValue::Enum { def, name, .. }, _) => {
+                let path = self.def_path(*def, from);
+                let value = naming::ident(&naming::shouty(name));
+                quote!(#path::#value)
+            }
+            (ConstValue::List(items), Type::List(t) | Type::Set(t)) => {
+                let items = items.iter().map(|i| self.value(i, t, from));
+                let collection = self.rust_type(&resolved, from);
+                if matches!(resolved, Type::List(_)) {
+                    quote!(::std::vec![#(#items),*])
+                } else {
+                    quote!(<#collection>::from_iter([#(#items),*]))
+                }
+            }
+            (ConstValue::List(_), _) | (ConstValue::Map(_), Type::List(_) | Type::Set(_)) => {
+                let collection = self.rust_type(&resolved, from);
+                quote!(<#collection>::new())
+            }
+            (ConstValue::Map(entries), Type::Map(k, val)) => {
+                let entries = entries.iter().map(|(key, value)| {
+                    let (key, value) = (self.value(key, k, from), self.value(value, val, from));
+                    quote!((#key, #value))
+                });
+                let collection = self.rust_type(&resolved, from);
+                quote!(<#collection>::from_iter([#(#entries),*]))
+            }
+            (ConstValue::Struct { def, fields }, _) => self.struct_value(*def, fields, from),
+            (ConstValue::Map(_), _) => quote!(::std::default::Default::default()),
+        }
+    }
+
+    fn struct_value(&self, id: DefId, set: &[(i16, ConstValue)], from: FileId) -> TokenStream {
+        let path = self.def_path(id, from);
+        let DefKind::Struct(s) = &self.ir.def(id).kind else {
+            return quote!(::std::default::Default::default());
+        };
+        let names = super::items::field_names(s);
+        if s.kind == StructKind::Union {
+            if let Some((fid, v)) = set.first() {
+                if let Some(i) = s.fields.iter().position(|f| f.id == *fid) {
+                    let variant = naming::ident(&naming::upper_camel(&s.fields[i].name));
+                    let value = self.boxed_value(id, i, self.value(v, &s.fields[i].ty, from));
+                    return quote!(#path::#variant(#value));
+                }
+            }
+        }
+        let complete = s
+            .fields
+            .iter()
+            .all(|f| set.iter().any(|(fid, _)| *fid == f.id));
+        let rest = (!complete).then(|| quote!(..::std::default::Default::default()));
+        let assigned = set.iter().filter_map(|(fid, v)| {
+            let i = s.fields.iter().position(|f| f.id == *fid)?;
+            let f = &s.fields[i];
+            let name = naming::ident(&names[i]);
+            let value = self.boxed_value(id, i, self.value(v, &f.ty, from));
+            Some(if f.requiredness == Requiredness::Required {
+                quote!(#name: #value)
+            } else {
+                quote!(#name: ::std::option::Option::Some(#value))
+            })
+        });
+        quote!(#path { #(#assigned,)* #rest })
+    }
+
+    /// `value`, boxed if field `index` of struct `id` is boxed.
+    pub fn boxed_value(&self, id: DefId, index: usize, value: TokenStream) -> TokenStream {
+        if self.boxed.contains(&(id, index)) {
+            quote!(::std::boxed::Box::new(#value))
+        } else {
+            value
+        }
+    }
+}
+
+fn int_literal(n: i64, suffix: &str) -> TokenStream {
+    let lit = match suffix {
+        "i8" => Literal::i8_suffixed(n as i8),
+        "i16" => Literal::i16_suffixed(n as i16),
+        "i32" => Literal::i32_suffixed(n as i32),
+        _ => Literal::i64_suffixed(n),
+    };
+    quote!(#lit)
+}
+
+fn float_literal(d: f64) -> TokenStream {
+    if d.is_nan() {
+        quote!(f64::NAN)
+    } else if d == f64::INFINITY {
+        quote!(f64::INFINITY)
+    } else if d == f64::NEG_INFINITY {
+        quote!(f64::NEG_INFINITY)
+    } else {
+        let lit = Literal::f64_suffixed(d);
+        quote!(#lit)
+    }
+}
