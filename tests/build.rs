@@ -1,5 +1,6 @@
 //! Generates Rust for every valid IDL file in `idl/good/` through the
-//! `build.rs` API, so that `cargo build` and `cargo clippy` check all of it.
+//! `build.rs` API, so that `cargo build` and `cargo clippy` check all of it,
+//! and the codec benchmark's `idl/bench/codec.thrift`.
 
 fn main() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../idl/good");
@@ -10,5 +11,7 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|x| x == "thrift"))
         .collect();
     files.sort();
+    // The codec benchmark's message (benches/codec.rs).
+    files.push(dir.join("../bench/codec.thrift"));
     thriftgen::compile(&files, &[dir]).unwrap_or_else(|e| panic!("{e}"));
 }

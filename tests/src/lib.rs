@@ -10,6 +10,8 @@ pub mod gen {
     include!(concat!(env!("OUT_DIR"), "/thriftgen/mod.rs"));
 }
 
+pub mod fixture;
+
 /// The workspace root, so that paths in snapshots are relative and stable.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -161,3 +161,11 @@ proptest! {
         round_trip(&structs::Account { id, owner, email, balance_cents: balance, notes, labels });
     }
 }
+
+#[test]
+fn the_codec_fixture_has_the_peers_sizes() {
+    let order = thriftgen_tests::fixture::order();
+    assert_eq!(binary(&order).len(), 1117);
+    assert_eq!(compact(&order).len(), 815);
+    round_trip(&order);
+}

@@ -117,3 +117,24 @@ fn push_blanking_digits(out: &mut String, text: &str) {
         }
     }
 }
+
+#[test]
+fn generated_code_is_stable() {
+    insta::glob!("../../idl/good", "*.thrift", |path| {
+        let analysis = analyze(path);
+        let checked = analysis.into_result().expect("good files are valid");
+        let files =
+            thriftgen::codegen::generate(&checked.ir, &checked.sources, &Default::default())
+                .expect("generation succeeds");
+        // The root module's file; included modules have snapshots of their own.
+        let root = checked.ir.module(checked.ir.roots[0]);
+        let stem = root
+            .namespace("rs")
+            .map_or(root.stem.clone(), |ns| ns.to_string());
+        let file = files
+            .iter()
+            .find(|f| f.name.trim_end_matches(".rs").replace('.', "_") == stem.replace('.', "_"))
+            .expect("a file for the root module");
+        insta::assert_snapshot!(file.contents);
+    });
+}
