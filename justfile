@@ -15,6 +15,10 @@ test:
 bench:
     cargo bench -p thriftgen --bench frontend
 
+# Encode and decode the codec benchmark's Order (criterion).
+bench-codec:
+    cargo bench --bench codec
+
 # `thriftgen check` on a 3,000-line file, timed with hyperfine.
 bench-cli:
     cargo build --release -p thriftgen-cli
