@@ -1,1 +1,4 @@
-const string PATH = "C:\temp\quotes"
+// Where the nightly backup is written.
+struct Backup {
+  1: string target = "C:\temp\quotes"
+}

@@ -1,1 +1,7 @@
+// Feature flags for the checkout page.
 const bool ENABLED = 2
+
+struct Feature {
+  1: string name
+  2: bool enabled = ENABLED
+}

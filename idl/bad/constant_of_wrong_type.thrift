@@ -1,2 +1,4 @@
+namespace rs accounts
+
 const string NAME = "accounts"
 const i32 PORT = NAME

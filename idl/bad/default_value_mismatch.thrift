@@ -1,3 +1,5 @@
+// A lookup of rows by id.
 struct Query {
-  1: list<i32> ids = {"first": 1}
+  1: string table
+  2: list<i32> ids = {"first": 1}
 }

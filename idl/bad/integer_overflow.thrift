@@ -1,2 +1,6 @@
-// i64 holds up to 9223372036854775807.
+// The largest order number handed out so far.
 const i64 BIG = 9876543210987654321
+
+struct Counter {
+  1: i64 value = BIG
+}

@@ -3,4 +3,4 @@ struct Point {
   2: i32 y
 }
 
-const Point ORIGIN = {x: 0, y: 0}
+const Point ORIGIN = {"x": 0, y: 0}

@@ -12,16 +12,17 @@ struct Annotated {
 
 enum Level {
   LOW (weight = "1")
-  HIGH (weight = "10")
+  HIGH (weight = "10"; alias = "max";)
 } (enum.annotation = "yes")
-
-service AnnotatedService {
-  void run() (idempotent = "true", timeout_ms = "500")
-} (service.version = "2")
 
 exception Failure {
   1: string message
 } (message = "message")
+
+service AnnotatedService {
+  void run() (idempotent = "true", timeout_ms = "500")
+  i32 count(1: string prefix (max_length = "32")) throws (1: Failure failure (retry = "no")) (cached)
+} (service.version = "2")
 
 union Choice {
   1: i32 a

@@ -1,5 +1,8 @@
-// What thriftgen accepts beyond Apache's compiler (0.17 to current): forward
-// references, and constants that refer to struct constants.
+// What thriftgen accepts beyond Apache's compiler (0.17 to current): `;` after
+// an include, forward references, constants that refer to struct constants,
+// and names Apache's generators reserve (accepted here with a warning).
+include "include/deep/more.thrift";
+
 namespace rs beyond_apache
 
 struct Point {
@@ -17,9 +20,15 @@ const list<Point> PATH = [ORIGIN, {"x": 3, "y": 4}]
 
 // Apache needs a base service defined before the service that extends it.
 service Child extends Parent {
-  void play()
+  void play(1: more.Cursor from_cursor)
 }
 
 service Parent {
   void rest()
+}
+
+// Apache's generators (all but py) refuse these names; Rust escapes them.
+struct Receiver {
+  1: i32 self
+  2: i32 super
 }

@@ -17,6 +17,8 @@ struct Documented /* between name and brace */ {
   // Not a doc comment, so `name` has none.
   2: string name # trailing hash comment
   3: list< /* inside a container */ i32 > numbers // trailing
+  4: map</* key */ string, # value:
+    i32> counts
 }
 
 /** Documented enum. */

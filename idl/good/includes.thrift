@@ -1,5 +1,5 @@
 // Includes: qualified types, constants and enum values, and an inherited service.
-include "include/shared_types.thrift";
+include "include/shared_types.thrift"
 
 namespace rs includes
 
@@ -11,6 +11,7 @@ struct Invoice {
 }
 
 const shared_types.Region HOME = shared_types.Region.US
+const i32 MAX_PAGE_SIZE = shared_types.DEFAULT_PAGE_SIZE
 const list<shared_types.Money> FEES = [{"cents": 100, "currency": "USD"}]
 
 service InvoiceService extends shared_types.BaseService {

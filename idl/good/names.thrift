@@ -27,7 +27,8 @@ struct KeywordFields {
   13: bool include
 }
 
-// Names that are Rust keywords.
+// Names that are Rust keywords (`self` and `super`, which Apache's generators
+// other than py refuse, are in beyond_apache.thrift).
 struct type {
   1: i32 match
   2: i32 fn
@@ -36,6 +37,8 @@ struct type {
   5: i32 loop
   6: i32 async_
   7: string ref
+  8: string type
+  9: bool struct
 }
 
 // Names that collide once converted to snake or camel case.

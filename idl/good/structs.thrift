@@ -3,7 +3,7 @@ namespace rs structs
 
 struct Account {
   1: required i64 id
-  2: required string owner
+  2: required string owner (max_length = "64")
   3: optional string email
   4: i32 balance_cents = 0
   5: list<string> notes = []

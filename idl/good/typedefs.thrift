@@ -1,9 +1,9 @@
-// Typedefs: chains, containers, and a struct defined later.
+// Typedefs: chains, containers, a struct defined later, annotations, separators.
 namespace rs typedefs
 
 typedef i64 UserId
-typedef UserId AccountOwner
-typedef AccountOwner Owner
+typedef UserId AccountOwner;
+typedef AccountOwner Owner,
 typedef list<UserId> UserIds
 typedef map<string, UserIds> Groups
 typedef Profile UserProfile
