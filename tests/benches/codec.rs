@@ -33,8 +33,10 @@ fn codec(c: &mut Criterion) {
     });
     group.finish();
 
+    buf.clear();
     order.write(&mut CompactWriter::new(&mut buf)).unwrap();
     let compact = buf.split().freeze();
+    assert_eq!((binary.len(), compact.len()), (1117, 815));
     let mut group = c.benchmark_group("ours_compact");
     group.throughput(Throughput::Bytes(compact.len() as u64));
     group.bench_function("encode", |b| {
