@@ -75,6 +75,7 @@ impl std::error::Error for UnknownTType {}
 impl TryFrom<u8> for TType {
     type Error = UnknownTType;
 
+    #[inline]
     fn try_from(byte: u8) -> Result<TType, UnknownTType> {
         Ok(match byte {
             0 => TType::Stop,

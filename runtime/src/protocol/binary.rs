@@ -32,12 +32,14 @@ impl BinaryReader {
         }
     }
 
+    #[inline]
     fn ttype(&mut self) -> Result<TType> {
         let byte = self.input.u8()?;
         TType::try_from(byte).map_err(|e| ProtocolError::invalid(e.to_string()))
     }
 
     /// An element type of a container: a real type, not `Stop` or `Void`.
+    #[inline]
     fn element_type(&mut self) -> Result<TType> {
         match self.ttype()? {
             TType::Stop | TType::Void => {
@@ -47,6 +49,7 @@ impl BinaryReader {
         }
     }
 
+    #[inline]
     fn list_header(&mut self) -> Result<ListHeader> {
         let element = self.element_type()?;
         let len = self.read_i32()?;
@@ -57,14 +60,17 @@ impl BinaryReader {
 }
 
 impl InputProtocol for BinaryReader {
+    #[inline]
     fn limits(&self) -> &Limits {
         self.input.limits()
     }
 
+    #[inline]
     fn remaining(&self) -> usize {
         self.input.remaining()
     }
 
+    #[inline]
     fn read_message_begin(&mut self) -> Result<MessageHeader> {
         let first = self.read_i32()?;
         if first < 0 {
@@ -91,15 +97,18 @@ impl InputProtocol for BinaryReader {
         }
     }
 
+    #[inline]
     fn read_struct_begin(&mut self) -> Result<()> {
         self.input.enter()
     }
 
+    #[inline]
     fn read_struct_end(&mut self) -> Result<()> {
         self.input.leave();
         Ok(())
     }
 
+    #[inline]
     fn read_field_begin(&mut self) -> Result<FieldHeader> {
         let ttype = self.ttype()?;
         if ttype == TType::Stop {
@@ -109,24 +118,29 @@ impl InputProtocol for BinaryReader {
         Ok(FieldHeader { ttype, id })
     }
 
+    #[inline]
     fn read_list_begin(&mut self) -> Result<ListHeader> {
         self.list_header()
     }
 
+    #[inline]
     fn read_list_end(&mut self) -> Result<()> {
         self.input.leave();
         Ok(())
     }
 
+    #[inline]
     fn read_set_begin(&mut self) -> Result<ListHeader> {
         self.list_header()
     }
 
+    #[inline]
     fn read_set_end(&mut self) -> Result<()> {
         self.input.leave();
         Ok(())
     }
 
+    #[inline]
     fn read_map_begin(&mut self) -> Result<MapHeader> {
         let key = self.element_type()?;
         let value = self.element_type()?;
@@ -138,45 +152,55 @@ impl InputProtocol for BinaryReader {
         Ok(MapHeader { key, value, len })
     }
 
+    #[inline]
     fn read_map_end(&mut self) -> Result<()> {
         self.input.leave();
         Ok(())
     }
 
+    #[inline]
     fn read_bool(&mut self) -> Result<bool> {
         Ok(self.input.u8()? != 0)
     }
 
+    #[inline]
     fn read_i8(&mut self) -> Result<i8> {
         Ok(self.input.u8()? as i8)
     }
 
+    #[inline]
     fn read_i16(&mut self) -> Result<i16> {
         Ok(i16::from_be_bytes(self.input.array()?))
     }
 
+    #[inline]
     fn read_i32(&mut self) -> Result<i32> {
         Ok(i32::from_be_bytes(self.input.array()?))
     }
 
+    #[inline]
     fn read_i64(&mut self) -> Result<i64> {
         Ok(i64::from_be_bytes(self.input.array()?))
     }
 
+    #[inline]
     fn read_double(&mut self) -> Result<f64> {
         Ok(f64::from_bits(u64::from_be_bytes(self.input.array()?)))
     }
 
+    #[inline]
     fn read_binary(&mut self) -> Result<Bytes> {
         let len = self.read_i32()?;
         self.input.bytes(len.into())
     }
 
+    #[inline]
     fn read_string(&mut self) -> Result<String> {
         let len = self.read_i32()?;
         self.input.string(len.into())
     }
 
+    #[inline]
     fn read_uuid(&mut self) -> Result<[u8; 16]> {
         self.input.array()
     }
@@ -209,6 +233,7 @@ impl<'a> BinaryWriter<'a> {
 }
 
 impl OutputProtocol for BinaryWriter<'_> {
+    #[inline]
     fn write_message_begin(&mut self, header: &MessageHeader) -> Result<()> {
         self.out.put_u32(VERSION_1 | header.kind as u32);
         self.write_string(&header.name)?;
@@ -216,36 +241,43 @@ impl OutputProtocol for BinaryWriter<'_> {
         Ok(())
     }
 
+    #[inline]
     fn write_struct_begin(&mut self, _name: &'static str) -> Result<()> {
         self.depth.enter()
     }
 
+    #[inline]
     fn write_struct_end(&mut self) -> Result<()> {
         self.depth.leave();
         Ok(())
     }
 
+    #[inline]
     fn write_field_begin(&mut self, ttype: TType, id: i16) -> Result<()> {
         self.out.put_u8(ttype as u8);
         self.out.put_i16(id);
         Ok(())
     }
 
+    #[inline]
     fn write_field_stop(&mut self) -> Result<()> {
         self.out.put_u8(TType::Stop as u8);
         Ok(())
     }
 
+    #[inline]
     fn write_list_begin(&mut self, element: TType, len: usize) -> Result<()> {
         self.out.put_u8(element as u8);
         self.out.put_i32(wire_len(len)?);
         Ok(())
     }
 
+    #[inline]
     fn write_set_begin(&mut self, element: TType, len: usize) -> Result<()> {
         self.write_list_begin(element, len)
     }
 
+    #[inline]
     fn write_map_begin(&mut self, key: TType, value: TType, len: usize) -> Result<()> {
         self.out.put_u8(key as u8);
         self.out.put_u8(value as u8);
@@ -253,42 +285,50 @@ impl OutputProtocol for BinaryWriter<'_> {
         Ok(())
     }
 
+    #[inline]
     fn write_bool(&mut self, value: bool) -> Result<()> {
         self.out.put_u8(u8::from(value));
         Ok(())
     }
 
+    #[inline]
     fn write_i8(&mut self, value: i8) -> Result<()> {
         self.out.put_i8(value);
         Ok(())
     }
 
+    #[inline]
     fn write_i16(&mut self, value: i16) -> Result<()> {
         self.out.put_i16(value);
         Ok(())
     }
 
+    #[inline]
     fn write_i32(&mut self, value: i32) -> Result<()> {
         self.out.put_i32(value);
         Ok(())
     }
 
+    #[inline]
     fn write_i64(&mut self, value: i64) -> Result<()> {
         self.out.put_i64(value);
         Ok(())
     }
 
+    #[inline]
     fn write_double(&mut self, value: f64) -> Result<()> {
         self.out.put_u64(value.to_bits());
         Ok(())
     }
 
+    #[inline]
     fn write_binary(&mut self, value: &[u8]) -> Result<()> {
         self.out.put_i32(wire_len(value.len())?);
         self.out.put_slice(value);
         Ok(())
     }
 
+    #[inline]
     fn write_uuid(&mut self, value: &[u8; 16]) -> Result<()> {
         self.out.put_slice(value);
         Ok(())

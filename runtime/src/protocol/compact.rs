@@ -124,6 +124,7 @@ impl CompactReader {
         }
     }
 
+    #[inline]
     fn varint(&mut self) -> Result<u64> {
         let mut value = 0u64;
         for i in 0..MAX_VARINT_LEN {
@@ -141,20 +142,24 @@ impl CompactReader {
         Err(ProtocolError::invalid("varint longer than 10 bytes"))
     }
 
+    #[inline]
     fn varint_32(&mut self) -> Result<u32> {
         u32::try_from(self.varint()?)
             .map_err(|_| ProtocolError::invalid("varint overflows 32 bits"))
     }
 
     /// A length or count: a varint read as a signed 32-bit number.
+    #[inline]
     fn size(&mut self) -> Result<i64> {
         Ok(i64::from(self.varint_32()? as i32))
     }
 
+    #[inline]
     fn element_type(&mut self, code: u8) -> Result<TType> {
         from_compact(code)
     }
 
+    #[inline]
     fn list_header(&mut self) -> Result<ListHeader> {
         let byte = self.input.u8()?;
         let element = self.element_type(byte & 0x0f)?;
@@ -171,14 +176,17 @@ impl CompactReader {
 }
 
 impl InputProtocol for CompactReader {
+    #[inline]
     fn limits(&self) -> &Limits {
         self.input.limits()
     }
 
+    #[inline]
     fn remaining(&self) -> usize {
         self.input.remaining()
     }
 
+    #[inline]
     fn read_message_begin(&mut self) -> Result<MessageHeader> {
         let id = self.input.u8()?;
         if id != PROTOCOL_ID {
@@ -201,6 +209,7 @@ impl InputProtocol for CompactReader {
         Ok(MessageHeader { name, kind, seqid })
     }
 
+    #[inline]
     fn read_struct_begin(&mut self) -> Result<()> {
         self.input.enter()?;
         self.field_ids.push(self.last_field_id);
@@ -208,12 +217,14 @@ impl InputProtocol for CompactReader {
         Ok(())
     }
 
+    #[inline]
     fn read_struct_end(&mut self) -> Result<()> {
         self.input.leave();
         self.last_field_id = self.field_ids.pop().unwrap_or(0);
         Ok(())
     }
 
+    #[inline]
     fn read_field_begin(&mut self) -> Result<FieldHeader> {
         let byte = self.input.u8()?;
         let code = byte & 0x0f;
@@ -243,24 +254,29 @@ impl InputProtocol for CompactReader {
         Ok(FieldHeader { ttype, id })
     }
 
+    #[inline]
     fn read_list_begin(&mut self) -> Result<ListHeader> {
         self.list_header()
     }
 
+    #[inline]
     fn read_list_end(&mut self) -> Result<()> {
         self.input.leave();
         Ok(())
     }
 
+    #[inline]
     fn read_set_begin(&mut self) -> Result<ListHeader> {
         self.list_header()
     }
 
+    #[inline]
     fn read_set_end(&mut self) -> Result<()> {
         self.input.leave();
         Ok(())
     }
 
+    #[inline]
     fn read_map_begin(&mut self) -> Result<MapHeader> {
         let len = self.size()?;
         if len == 0 {
@@ -280,11 +296,13 @@ impl InputProtocol for CompactReader {
         Ok(MapHeader { key, value, len })
     }
 
+    #[inline]
     fn read_map_end(&mut self) -> Result<()> {
         self.input.leave();
         Ok(())
     }
 
+    #[inline]
     fn read_bool(&mut self) -> Result<bool> {
         match self.pending_bool.take() {
             Some(value) => Ok(value),
@@ -293,40 +311,48 @@ impl InputProtocol for CompactReader {
         }
     }
 
+    #[inline]
     fn read_i8(&mut self) -> Result<i8> {
         Ok(self.input.u8()? as i8)
     }
 
+    #[inline]
     fn read_i16(&mut self) -> Result<i16> {
         let raw = unzigzag_64(u64::from(self.varint_32()?));
         i16::try_from(raw)
             .map_err(|_| ProtocolError::invalid(format!("{raw} does not fit in an i16")))
     }
 
+    #[inline]
     fn read_i32(&mut self) -> Result<i32> {
         let raw = unzigzag_64(u64::from(self.varint_32()?));
         i32::try_from(raw)
             .map_err(|_| ProtocolError::invalid(format!("{raw} does not fit in an i32")))
     }
 
+    #[inline]
     fn read_i64(&mut self) -> Result<i64> {
         Ok(unzigzag_64(self.varint()?))
     }
 
+    #[inline]
     fn read_double(&mut self) -> Result<f64> {
         Ok(f64::from_bits(u64::from_le_bytes(self.input.array()?)))
     }
 
+    #[inline]
     fn read_binary(&mut self) -> Result<Bytes> {
         let len = self.size()?;
         self.input.bytes(len)
     }
 
+    #[inline]
     fn read_string(&mut self) -> Result<String> {
         let len = self.size()?;
         self.input.string(len)
     }
 
+    #[inline]
     fn read_uuid(&mut self) -> Result<[u8; 16]> {
         self.input.array()
     }
@@ -360,6 +386,7 @@ impl<'a> CompactWriter<'a> {
         }
     }
 
+    #[inline]
     fn varint(&mut self, mut n: u64) {
         while n >= 0x80 {
             self.out.put_u8((n as u8) | 0x80);
@@ -368,6 +395,7 @@ impl<'a> CompactWriter<'a> {
         self.out.put_u8(n as u8);
     }
 
+    #[inline]
     fn field_header(&mut self, code: u8, id: i16) {
         let delta = i32::from(id) - i32::from(self.last_field_id);
         if (1..=15).contains(&delta) {
@@ -379,6 +407,7 @@ impl<'a> CompactWriter<'a> {
         self.last_field_id = id;
     }
 
+    #[inline]
     fn list_header(&mut self, element: TType, len: usize) -> Result<()> {
         let code = to_compact(element);
         if len <= 14 {
@@ -392,6 +421,7 @@ impl<'a> CompactWriter<'a> {
 }
 
 impl OutputProtocol for CompactWriter<'_> {
+    #[inline]
     fn write_message_begin(&mut self, header: &MessageHeader) -> Result<()> {
         self.out.put_u8(PROTOCOL_ID);
         self.out.put_u8(((header.kind as u8) << 5) | VERSION);
@@ -399,6 +429,7 @@ impl OutputProtocol for CompactWriter<'_> {
         self.write_string(&header.name)
     }
 
+    #[inline]
     fn write_struct_begin(&mut self, _name: &'static str) -> Result<()> {
         self.depth.enter()?;
         self.field_ids.push(self.last_field_id);
@@ -406,12 +437,14 @@ impl OutputProtocol for CompactWriter<'_> {
         Ok(())
     }
 
+    #[inline]
     fn write_struct_end(&mut self) -> Result<()> {
         self.depth.leave();
         self.last_field_id = self.field_ids.pop().unwrap_or(0);
         Ok(())
     }
 
+    #[inline]
     fn write_field_begin(&mut self, ttype: TType, id: i16) -> Result<()> {
         if ttype == TType::Bool {
             self.pending_bool_field = Some(id);
@@ -421,19 +454,23 @@ impl OutputProtocol for CompactWriter<'_> {
         Ok(())
     }
 
+    #[inline]
     fn write_field_stop(&mut self) -> Result<()> {
         self.out.put_u8(ct::STOP);
         Ok(())
     }
 
+    #[inline]
     fn write_list_begin(&mut self, element: TType, len: usize) -> Result<()> {
         self.list_header(element, len)
     }
 
+    #[inline]
     fn write_set_begin(&mut self, element: TType, len: usize) -> Result<()> {
         self.list_header(element, len)
     }
 
+    #[inline]
     fn write_map_begin(&mut self, key: TType, value: TType, len: usize) -> Result<()> {
         if len == 0 {
             self.out.put_u8(0);
@@ -444,6 +481,7 @@ impl OutputProtocol for CompactWriter<'_> {
         Ok(())
     }
 
+    #[inline]
     fn write_bool(&mut self, value: bool) -> Result<()> {
         let code = if value { ct::BOOL_TRUE } else { ct::BOOL_FALSE };
         match self.pending_bool_field.take() {
@@ -453,37 +491,44 @@ impl OutputProtocol for CompactWriter<'_> {
         Ok(())
     }
 
+    #[inline]
     fn write_i8(&mut self, value: i8) -> Result<()> {
         self.out.put_i8(value);
         Ok(())
     }
 
+    #[inline]
     fn write_i16(&mut self, value: i16) -> Result<()> {
         self.varint(u64::from(zigzag_32(i32::from(value))));
         Ok(())
     }
 
+    #[inline]
     fn write_i32(&mut self, value: i32) -> Result<()> {
         self.varint(u64::from(zigzag_32(value)));
         Ok(())
     }
 
+    #[inline]
     fn write_i64(&mut self, value: i64) -> Result<()> {
         self.varint(zigzag_64(value));
         Ok(())
     }
 
+    #[inline]
     fn write_double(&mut self, value: f64) -> Result<()> {
         self.out.put_u64_le(value.to_bits());
         Ok(())
     }
 
+    #[inline]
     fn write_binary(&mut self, value: &[u8]) -> Result<()> {
         self.varint(u64::from(wire_len(value.len())? as u32));
         self.out.put_slice(value);
         Ok(())
     }
 
+    #[inline]
     fn write_uuid(&mut self, value: &[u8; 16]) -> Result<()> {
         self.out.put_slice(value);
         Ok(())

@@ -22,20 +22,24 @@ impl Input {
         }
     }
 
+    #[inline]
     pub(super) fn limits(&self) -> &Limits {
         &self.limits
     }
 
+    #[inline]
     pub(super) fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
 
+    #[inline]
     pub(super) fn u8(&mut self) -> Result<u8> {
         let byte = *self.buf.get(self.pos).ok_or_else(ProtocolError::eof)?;
         self.pos += 1;
         Ok(byte)
     }
 
+    #[inline]
     pub(super) fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
         let bytes = self
             .buf
@@ -47,6 +51,7 @@ impl Input {
     }
 
     /// Checks a string or binary length against the limit and the input.
+    #[inline]
     fn length(&self, len: i64) -> Result<usize> {
         if len < 0 {
             return Err(ProtocolError::new(
@@ -77,6 +82,7 @@ impl Input {
     }
 
     /// `len` bytes as a slice of the input (no copy).
+    #[inline]
     pub(super) fn bytes(&mut self, len: i64) -> Result<Bytes> {
         let len = self.length(len)?;
         let out = self.buf.slice(self.pos..self.pos + len);
@@ -85,6 +91,7 @@ impl Input {
     }
 
     /// `len` bytes as a `String`, which must be valid UTF-8.
+    #[inline]
     pub(super) fn string(&mut self, len: i64) -> Result<String> {
         let len = self.length(len)?;
         let bytes = &self.buf[self.pos..self.pos + len];
@@ -97,6 +104,7 @@ impl Input {
 
     /// Checks a container's count: not negative, within the limit, and not
     /// more elements than the bytes left could hold at `min_size` each.
+    #[inline]
     pub(super) fn count(&self, len: i64, min_size: usize) -> Result<usize> {
         if len < 0 {
             return Err(ProtocolError::new(
@@ -127,6 +135,7 @@ impl Input {
     }
 
     /// Enters a struct or container.
+    #[inline]
     pub(super) fn enter(&mut self) -> Result<()> {
         if self.depth >= self.limits.max_depth {
             return Err(ProtocolError::new(
@@ -138,6 +147,7 @@ impl Input {
         Ok(())
     }
 
+    #[inline]
     pub(super) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
@@ -155,6 +165,7 @@ impl Depth {
         Depth { depth: 0, max }
     }
 
+    #[inline]
     pub(super) fn enter(&mut self) -> Result<()> {
         if self.depth >= self.max {
             return Err(ProtocolError::new(
@@ -166,6 +177,7 @@ impl Depth {
         Ok(())
     }
 
+    #[inline]
     pub(super) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
