@@ -13,5 +13,14 @@ fn main() {
     files.sort();
     // The codec benchmark's message (benches/codec.rs).
     files.push(dir.join("../bench/codec.thrift"));
-    thriftgen::compile(&files, &[dir]).unwrap_or_else(|e| panic!("{e}"));
+    thriftgen::compile(&files, &[&dir]).unwrap_or_else(|e| panic!("{e}"));
+    // Everything again with zero-copy strings, so both variants are compiled.
+    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("run by Cargo"));
+    thriftgen::Builder::new()
+        .include_dir(&dir)
+        .out_dir(out.join("thriftgen_zero_copy"))
+        .zero_copy_strings(true)
+        .cargo_metadata(false)
+        .compile(&files)
+        .unwrap_or_else(|e| panic!("{e}"));
 }

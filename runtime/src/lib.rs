@@ -5,9 +5,11 @@
 //! `mio` server and client. This crate never depends on the generator.
 
 pub mod protocol;
+mod string;
 pub mod wire;
 
 /// Re-exported so generated code needs this crate as its only dependency.
 pub use bytes;
 pub use protocol::Struct;
+pub use string::ByteString;
 pub use wire::{MessageType, TType};

@@ -72,29 +72,70 @@ impl fmt::Display for UnknownTType {
 
 impl std::error::Error for UnknownTType {}
 
+/// `TType` by wire code, for a branch-free lookup on the decode path.
+const TTYPES: [Option<TType>; 256] = {
+    let mut table = [None; 256];
+    let all = [
+        TType::Stop,
+        TType::Void,
+        TType::Bool,
+        TType::I8,
+        TType::Double,
+        TType::I16,
+        TType::I32,
+        TType::I64,
+        TType::String,
+        TType::Struct,
+        TType::Map,
+        TType::Set,
+        TType::List,
+        TType::Uuid,
+    ];
+    let mut i = 0;
+    while i < all.len() {
+        table[all[i] as usize] = Some(all[i]);
+        i += 1;
+    }
+    table
+};
+
+impl TType {
+    /// The type with wire code `byte`, if there is one.
+    #[inline]
+    pub fn from_code(byte: u8) -> Option<TType> {
+        TTYPES[byte as usize]
+    }
+}
+
 impl TryFrom<u8> for TType {
     type Error = UnknownTType;
 
     #[inline]
     fn try_from(byte: u8) -> Result<TType, UnknownTType> {
-        Ok(match byte {
-            0 => TType::Stop,
-            1 => TType::Void,
-            2 => TType::Bool,
-            3 => TType::I8,
-            4 => TType::Double,
-            6 => TType::I16,
-            8 => TType::I32,
-            10 => TType::I64,
-            11 => TType::String,
-            12 => TType::Struct,
-            13 => TType::Map,
-            14 => TType::Set,
-            15 => TType::List,
-            16 => TType::Uuid,
-            other => return Err(UnknownTType(other)),
-        })
+        TType::from_code(byte).ok_or(UnknownTType(byte))
     }
+}
+
+/// The codes as the spec lists them, to check the table against.
+#[cfg(test)]
+fn ttype_by_match(byte: u8) -> Result<TType, UnknownTType> {
+    Ok(match byte {
+        0 => TType::Stop,
+        1 => TType::Void,
+        2 => TType::Bool,
+        3 => TType::I8,
+        4 => TType::Double,
+        6 => TType::I16,
+        8 => TType::I32,
+        10 => TType::I64,
+        11 => TType::String,
+        12 => TType::Struct,
+        13 => TType::Map,
+        14 => TType::Set,
+        15 => TType::List,
+        16 => TType::Uuid,
+        other => return Err(UnknownTType(other)),
+    })
 }
 
 /// The kind of an RPC message.
@@ -140,6 +181,13 @@ impl TryFrom<u8> for MessageType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_agrees_with_the_codes() {
+        for byte in 0..=255u8 {
+            assert_eq!(TType::try_from(byte), ttype_by_match(byte));
+        }
+    }
 
     #[test]
     fn every_type_code_round_trips() {

@@ -10,6 +10,11 @@ pub mod gen {
     include!(concat!(env!("OUT_DIR"), "/thriftgen/mod.rs"));
 }
 
+/// The same, generated with `Builder::zero_copy_strings(true)`.
+pub mod gen_zero_copy {
+    include!(concat!(env!("OUT_DIR"), "/thriftgen_zero_copy/mod.rs"));
+}
+
 pub mod fixture;
 
 /// The workspace root, so that paths in snapshots are relative and stable.

@@ -169,3 +169,20 @@ fn the_codec_fixture_has_the_peers_sizes() {
     assert_eq!(compact(&order).len(), 815);
     round_trip(&order);
 }
+
+#[test]
+fn zero_copy_strings_slice_the_message() {
+    use thriftgen_tests::gen_zero_copy::codec::Order;
+    let order = thriftgen_tests::fixture::zero_copy::order();
+    let bytes = binary(&order);
+    assert_eq!(bytes.len(), 1117);
+    let back = Order::read(&mut BinaryReader::new(bytes.clone())).unwrap();
+    assert_eq!(back, order);
+    // The order number points into the message, not into a copy.
+    let range = bytes.as_ptr() as usize..bytes.as_ptr() as usize + bytes.len();
+    assert!(range.contains(&(back.order_no.as_ptr() as usize)));
+    assert_eq!(
+        back.attributes.get("channel").map(|v| v.as_str()),
+        Some("web")
+    );
+}

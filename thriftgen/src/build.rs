@@ -80,6 +80,14 @@ impl Builder {
         self
     }
 
+    /// Generates `string` as `thriftgen_runtime::ByteString` instead of
+    /// `String`: decoding validates the UTF-8 and slices the message instead
+    /// of allocating and copying. It dereferences to `str`.
+    pub fn zero_copy_strings(&mut self, yes: bool) -> &mut Self {
+        self.options.zero_copy_strings = yes;
+        self
+    }
+
     /// Whether to print `cargo:` lines (`rerun-if-changed`, warnings). By
     /// default, when running under Cargo (`OUT_DIR` is set).
     pub fn cargo_metadata(&mut self, yes: bool) -> &mut Self {

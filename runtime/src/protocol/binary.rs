@@ -35,7 +35,7 @@ impl BinaryReader {
     #[inline]
     fn ttype(&mut self) -> Result<TType> {
         let byte = self.input.u8()?;
-        TType::try_from(byte).map_err(|e| ProtocolError::invalid(e.to_string()))
+        TType::from_code(byte).ok_or_else(|| unknown_type(byte))
     }
 
     /// An element type of a container: a real type, not `Stop` or `Void`.
@@ -204,6 +204,11 @@ impl InputProtocol for BinaryReader {
     fn read_uuid(&mut self) -> Result<[u8; 16]> {
         self.input.array()
     }
+}
+
+#[cold]
+fn unknown_type(byte: u8) -> ProtocolError {
+    ProtocolError::invalid(crate::wire::UnknownTType(byte).to_string())
 }
 
 fn message_type(byte: u8) -> Result<MessageType> {

@@ -153,6 +153,14 @@ pub trait InputProtocol {
     /// A `uuid`, as its 16 bytes.
     fn read_uuid(&mut self) -> Result<[u8; 16]>;
 
+    /// A `string` as a slice of the input (no copy); invalid UTF-8 is an error.
+    fn read_byte_string(&mut self) -> Result<crate::ByteString> {
+        let bytes = self.read_binary()?;
+        crate::ByteString::from_utf8(bytes).map_err(|e| {
+            ProtocolError::invalid(format!("invalid UTF-8 at byte {}", e.valid_up_to()))
+        })
+    }
+
     /// How many elements of type `T` to reserve room for when a container
     /// announces `len`: at most [`Limits::max_prealloc_bytes`] worth.
     fn capacity<T>(&self, len: usize) -> usize {

@@ -55,6 +55,11 @@ struct GenArgs {
     /// Use BTreeMap/BTreeSet instead of HashMap/HashSet.
     #[arg(long)]
     btree: bool,
+
+    /// Generate `string` as the runtime's zero-copy `ByteString` instead of
+    /// `String`.
+    #[arg(long)]
+    zero_copy_strings: bool,
 }
 
 #[derive(Args, Debug)]
@@ -120,6 +125,7 @@ fn gen(args: GenArgs) -> ExitCode {
         .out_dir(&args.out)
         .runtime_path(args.runtime_path)
         .btree_collections(args.btree)
+        .zero_copy_strings(args.zero_copy_strings)
         .cargo_metadata(false);
     let renderer = Renderer {
         format: Format::Full,

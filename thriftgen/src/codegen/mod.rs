@@ -22,6 +22,9 @@ pub struct Options {
     pub runtime_path: String,
     /// `BTreeMap`/`BTreeSet` instead of `HashMap`/`HashSet`.
     pub btree: bool,
+    /// `string` as the runtime's `ByteString` (a validated slice of the
+    /// message, no copy) instead of `String`.
+    pub zero_copy_strings: bool,
 }
 
 impl Default for Options {
@@ -29,6 +32,7 @@ impl Default for Options {
         Options {
             runtime_path: "::thriftgen_runtime".to_string(),
             btree: false,
+            zero_copy_strings: false,
         }
     }
 }

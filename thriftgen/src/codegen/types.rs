@@ -170,6 +170,7 @@ impl<'a> Ctx<'a> {
             Type::I32 => quote!(i32),
             Type::I64 => quote!(i64),
             Type::Double => quote!(f64),
+            Type::String if self.options.zero_copy_strings => quote!(#rt::ByteString),
             Type::String => quote!(::std::string::String),
             Type::Binary => quote!(#rt::bytes::Bytes),
             Type::Uuid => quote!([u8; 16]),
@@ -250,6 +251,7 @@ impl<'a> Ctx<'a> {
             Type::I32 => quote!(input.read_i32()),
             Type::I64 => quote!(input.read_i64()),
             Type::Double => quote!(input.read_double()),
+            Type::String if self.options.zero_copy_strings => quote!(input.read_byte_string()),
             Type::String => quote!(input.read_string()),
             Type::Binary => quote!(input.read_binary()),
             Type::Uuid => quote!(input.read_uuid()),
@@ -290,6 +292,7 @@ impl<'a> Ctx<'a> {
             Type::I32 => quote!(input.read_i32()?),
             Type::I64 => quote!(input.read_i64()?),
             Type::Double => quote!(input.read_double()?),
+            Type::String if self.options.zero_copy_strings => quote!(input.read_byte_string()?),
             Type::String => quote!(input.read_string()?),
             Type::Binary => quote!(input.read_binary()?),
             Type::Uuid => quote!(input.read_uuid()?),
@@ -433,6 +436,9 @@ impl<'a> Ctx<'a> {
             (ConstValue::String(s), Type::Binary) => {
                 let bytes = Literal::byte_string(s.as_bytes());
                 quote!(#rt::bytes::Bytes::from_static(#bytes))
+            }
+            (ConstValue::String(s), _) if self.options.zero_copy_strings => {
+                quote!(#rt::ByteString::from_static(#s))
             }
             (ConstValue::String(s), _) => quote!(::std::string::String::from(#s)),
             (ConstValue::Uuid(bytes), _) => quote!([#(#bytes),*]),
