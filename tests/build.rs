@@ -20,6 +20,9 @@ fn main() {
         .include_dir(&dir)
         .out_dir(out.join("thriftgen_zero_copy"))
         .zero_copy_strings(true)
+        // Attributes by IDL path land where they should, and compile.
+        .type_attribute("structs.Account", "#[doc(alias = \"customer_account\")]")
+        .field_attribute("structs.Account.id", "#[doc(alias = \"account_id\")]")
         .cargo_metadata(false)
         .compile(&files)
         .unwrap_or_else(|e| panic!("{e}"));

@@ -88,6 +88,34 @@ impl Builder {
         self
     }
 
+    /// Adds `attribute` (for example `#[derive(serde::Serialize)]`) to the
+    /// types that IDL path `path` selects: `.` selects every type, `shop`
+    /// every type of `shop.thrift`, `shop.Order` one type.
+    pub fn type_attribute(
+        &mut self,
+        path: impl Into<String>,
+        attribute: impl Into<String>,
+    ) -> &mut Self {
+        self.options
+            .type_attributes
+            .push((path.into(), attribute.into()));
+        self
+    }
+
+    /// Adds `attribute` to the struct fields (and union variants) that IDL
+    /// path `path` selects: `shop.Order.id` one field, `shop.Order` all its
+    /// fields, `.` every field.
+    pub fn field_attribute(
+        &mut self,
+        path: impl Into<String>,
+        attribute: impl Into<String>,
+    ) -> &mut Self {
+        self.options
+            .field_attributes
+            .push((path.into(), attribute.into()));
+        self
+    }
+
     /// Whether to print `cargo:` lines (`rerun-if-changed`, warnings). By
     /// default, when running under Cargo (`OUT_DIR` is set).
     pub fn cargo_metadata(&mut self, yes: bool) -> &mut Self {

@@ -17,6 +17,27 @@ pub(super) fn field_names(s: &Struct) -> Vec<String> {
     )
 }
 
+/// The user's attributes for the type `def` (`Builder::type_attribute`).
+fn type_attributes(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
+    let path = format!("{}.{}", ctx.ir.module(def.module).stem, def.name);
+    attributes(&ctx.options.type_attributes, &path)
+}
+
+/// The user's attributes for field `field` of type `def`.
+fn field_attributes(ctx: &Ctx<'_>, def: &Def, field: &str) -> TokenStream {
+    let path = format!("{}.{}.{field}", ctx.ir.module(def.module).stem, def.name);
+    attributes(&ctx.options.field_attributes, &path)
+}
+
+fn attributes(configured: &[(String, String)], path: &str) -> TokenStream {
+    configured
+        .iter()
+        .filter(|(pattern, _)| super::path_matches(pattern, path))
+        // Checked to parse in `generate`.
+        .filter_map(|(_, attribute)| attribute.parse::<TokenStream>().ok())
+        .collect()
+}
+
 /// Doc comment attributes for an IDL doc comment.
 fn docs(doc: &Option<String>) -> TokenStream {
     let lines = doc.iter().flat_map(|d| d.lines()).map(|line| {
@@ -79,8 +100,10 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         let ty = field_type(ctx, id, i, f, module);
         let fname = &names[i];
         let fdoc = docs(&f.doc);
-        quote! { #fdoc pub #fname: #ty }
+        let attrs = field_attributes(ctx, def, &f.name);
+        quote! { #fdoc #attrs pub #fname: #ty }
     });
+    let type_attrs = type_attributes(ctx, def);
 
     // Reading: one local per field, filled as fields arrive in any order.
     let locals = s.fields.iter().enumerate().map(|(i, f)| {
@@ -193,6 +216,7 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
     quote! {
         #doc
         #derive
+        #type_attrs
         pub struct #name {
             #(#fields,)*
         }
@@ -263,8 +287,10 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         let v = &variants[i];
         let ty = field_type_inner(ctx, id, i, f, module);
         let fdoc = docs(&f.doc);
-        quote!(#fdoc #v(#ty))
+        let attrs = field_attributes(ctx, def, &f.name);
+        quote!(#fdoc #attrs #v(#ty))
     });
+    let type_attrs = type_attributes(ctx, def);
     let arms = s.fields.iter().enumerate().map(|(i, f)| {
         let v = &variants[i];
         let fid = Literal::i16_unsuffixed(f.id);
@@ -305,6 +331,7 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
     quote! {
         #doc
         #derive
+        #type_attrs
         pub enum #name {
             #(#decl,)*
         }
@@ -382,11 +409,13 @@ fn enumeration(ctx: &Ctx<'_>, def: &Def, e: &Enum) -> TokenStream {
             }
         }
     };
+    let type_attrs = type_attributes(ctx, def);
     let named = format!("{}::{{}}", def.name);
     let numbered = format!("{}({{}})", def.name);
     quote! {
         #doc
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        #type_attrs
         pub struct #name(pub i32);
 
         impl #name {
