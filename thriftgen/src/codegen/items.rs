@@ -73,6 +73,25 @@ fn derives(ctx: &Ctx<'_>, id: DefId) -> TokenStream {
     }
 }
 
+/// The loop that reads a struct's fields: `arms` match `(id, type)` for the
+/// known fields; anything else is skipped.
+fn field_loop(ctx: &Ctx<'_>, arms: impl Iterator<Item = TokenStream>) -> TokenStream {
+    let rt = &ctx.rt;
+    quote! {
+        input.read_struct_begin()?;
+        loop {
+            let field = input.read_field_begin()?;
+            match (field.id, field.ttype) {
+                (_, #rt::TType::Stop) => break,
+                #(#arms)*
+                (_, ttype) => input.skip(ttype)?,
+            }
+            input.read_field_end()?;
+        }
+        input.read_struct_end()?;
+    }
+}
+
 /// The Rust type of a struct field, with `Option` and `Box` as needed.
 fn field_type(ctx: &Ctx<'_>, id: DefId, index: usize, f: &Field, module: FileId) -> TokenStream {
     let mut ty = ctx.rust_type(&f.ty, module);
@@ -201,6 +220,7 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         }
     });
 
+    let read_fields = field_loop(ctx, arms);
     let display = format!("{idl_name}: {{:?}}");
     let error_impl = (s.kind == StructKind::Exception).then(|| {
         quote! {
@@ -227,17 +247,7 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         impl #rt::Struct for #name {
             fn read<I: #rt::protocol::InputProtocol>(input: &mut I) -> #rt::protocol::Result<Self> {
                 #(#locals)*
-                input.read_struct_begin()?;
-                loop {
-                    let field = input.read_field_begin()?;
-                    match (field.id, field.ttype) {
-                        (_, #rt::TType::Stop) => break,
-                        #(#arms)*
-                        (_, ttype) => input.skip(ttype)?,
-                    }
-                    input.read_field_end()?;
-                }
-                input.read_struct_end()?;
+                #read_fields
                 ::std::result::Result::Ok(Self { #(#build,)* })
             }
 
@@ -327,7 +337,7 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
             }
         }
     });
-    let error_impl = quote!();
+    let read_fields = field_loop(ctx, arms);
     quote! {
         #doc
         #derive
@@ -335,22 +345,11 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         pub enum #name {
             #(#decl,)*
         }
-        #error_impl
 
         impl #rt::Struct for #name {
             fn read<I: #rt::protocol::InputProtocol>(input: &mut I) -> #rt::protocol::Result<Self> {
                 let mut found: ::std::option::Option<Self> = ::std::option::Option::None;
-                input.read_struct_begin()?;
-                loop {
-                    let field = input.read_field_begin()?;
-                    match (field.id, field.ttype) {
-                        (_, #rt::TType::Stop) => break,
-                        #(#arms)*
-                        (_, ttype) => input.skip(ttype)?,
-                    }
-                    input.read_field_end()?;
-                }
-                input.read_struct_end()?;
+                #read_fields
                 found.ok_or_else(|| #rt::protocol::ProtocolError::invalid(
                     ::std::concat!("union `", #idl_name, "` has no field set"),
                 ))
