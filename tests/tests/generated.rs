@@ -186,3 +186,63 @@ fn zero_copy_strings_slice_the_message() {
         Some("web")
     );
 }
+
+fn payment() -> impl Strategy<Value = structs::Payment> {
+    prop_oneof![
+        ".{0,20}".prop_map(structs::Payment::CardToken),
+        any::<i64>().prop_map(structs::Payment::AccountId),
+        prop::collection::vec(any::<u8>(), 0..20)
+            .prop_map(|b| structs::Payment::Voucher(Bytes::from(b))),
+        ".{0,20}".prop_map(structs::Payment::CashNote),
+    ]
+}
+
+fn arbitrary_tree() -> impl Strategy<Value = structs::Tree> {
+    let leaf = proptest::option::of(any::<i32>()).prop_map(|value| structs::Tree {
+        value,
+        children: None,
+        left: None,
+        right: None,
+    });
+    leaf.prop_recursive(4, 32, 4, |inner| {
+        (
+            proptest::option::of(any::<i32>()),
+            proptest::option::of(prop::collection::vec(inner.clone(), 0..3)),
+            proptest::option::of(inner.clone().prop_map(Box::new)),
+            proptest::option::of(inner.prop_map(Box::new)),
+        )
+            .prop_map(|(value, children, left, right)| structs::Tree {
+                value,
+                children,
+                left,
+                right,
+            })
+    })
+}
+
+proptest! {
+    #[test]
+    fn unions_round_trip(value in payment()) {
+        round_trip(&value);
+    }
+
+    #[test]
+    fn recursive_trees_round_trip(tree in arbitrary_tree()) {
+        round_trip(&tree);
+    }
+
+    #[test]
+    fn codec_orders_round_trip_with_any_strings(
+        order_no in ".{0,30}",
+        note in proptest::option::of(".{0,30}"),
+        labels in proptest::option::of(prop::collection::hash_set(".{0,8}", 0..6)),
+        related in proptest::option::of(prop::collection::vec(any::<i64>(), 0..10)),
+    ) {
+        let mut order = thriftgen_tests::fixture::order();
+        order.order_no = order_no;
+        order.note = note;
+        order.labels = labels;
+        order.related_ids = related;
+        round_trip(&order);
+    }
+}

@@ -81,7 +81,9 @@ impl SourceFile {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let col = self.text[start..end].chars().count() + 1;
+        // A byte-order mark is not a column, as in rustc.
+        let before = self.text[start..end].trim_start_matches('\u{feff}');
+        let col = before.chars().count() + 1;
         (line + 1, col)
     }
 
@@ -160,5 +162,21 @@ impl SourceMap {
         let text = &self.file(span.file).text;
         text.get(span.start as usize..span.end as usize)
             .unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_characters_and_skip_a_byte_order_mark() {
+        let file = SourceFile::new("a".into(), "a".into(), "\u{feff}ab\ncü x\r\n".to_string());
+        assert_eq!(file.line_col(3), (1, 1)); // `a`, after the 3-byte BOM
+        assert_eq!(file.line_col(4), (1, 2));
+        let x = file.text.find('x').unwrap() as u32;
+        assert_eq!(file.line_col(x), (2, 4));
+        assert_eq!(file.line_text(2), "cü x");
+        assert_eq!(file.line_col(1000), (3, 1));
     }
 }
