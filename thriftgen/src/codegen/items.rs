@@ -92,6 +92,27 @@ fn field_loop(ctx: &Ctx<'_>, arms: impl Iterator<Item = TokenStream>) -> TokenSt
     }
 }
 
+/// For field `index` of struct or union `def`: the `(id, type)` pattern that
+/// selects it, and statements that decode it into `value` (boxed where the
+/// field is), adding the field to the path of any error.
+fn read_field(ctx: &Ctx<'_>, def: &Def, index: usize, f: &Field) -> (TokenStream, TokenStream) {
+    let fid = Literal::i16_unsuffixed(f.id);
+    let tt = ctx.ttype(&f.ty);
+    let read = ctx.read_result(&f.ty, def.module);
+    let (idl_name, fname) = (&def.name, &f.name);
+    let boxed = ctx
+        .boxed
+        .contains(&(def.id, index))
+        .then(|| quote!(let value = ::std::boxed::Box::new(value);));
+    (
+        quote!((#fid, #tt)),
+        quote! {
+            let value = #read.map_err(|e| e.in_field(#idl_name, #fname, #fid))?;
+            #boxed
+        },
+    )
+}
+
 /// The Rust type of a struct field, with `Option` and `Box` as needed.
 fn field_type(ctx: &Ctx<'_>, id: DefId, index: usize, f: &Field, module: FileId) -> TokenStream {
     let mut ty = ctx.rust_type(&f.ty, module);
@@ -125,28 +146,20 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
     let type_attrs = type_attributes(ctx, def);
 
     // Reading: one local per field, filled as fields arrive in any order.
+    // IDL defaults live in `Default`; an absent field reads as absent, so
+    // that decoding what was encoded gives the same value back.
     let locals = s.fields.iter().enumerate().map(|(i, f)| {
         let local = quote::format_ident!("f_{}", i);
-        let mut ty = ctx.rust_type(&f.ty, module);
-        if ctx.boxed.contains(&(id, i)) {
-            ty = quote!(::std::boxed::Box<#ty>);
-        }
-        // IDL defaults live in `Default`; an absent field reads as absent, so
-        // that decoding what was encoded gives the same value back.
-        let init = quote!(::std::option::Option::None);
-        quote!(let mut #local: ::std::option::Option<#ty> = #init;)
+        let ty = field_type_inner(ctx, id, i, f, module);
+        quote!(let mut #local: ::std::option::Option<#ty> = ::std::option::Option::None;)
     });
     let arms = s.fields.iter().enumerate().map(|(i, f)| {
         let local = quote::format_ident!("f_{}", i);
-        let fid = Literal::i16_unsuffixed(f.id);
-        let tt = ctx.ttype(&f.ty);
-        let read = ctx.read_result(&f.ty, module);
-        let value = ctx.boxed_value(id, i, quote!(value));
-        let fname = &f.name;
+        let (pattern, read) = read_field(ctx, def, i, f);
         quote! {
-            (#fid, #tt) => {
-                let value = #read.map_err(|e| e.in_field(#idl_name, #fname, #fid))?;
-                #local = ::std::option::Option::Some(#value);
+            #pattern => {
+                #read
+                #local = ::std::option::Option::Some(value);
             }
         }
     });
@@ -303,15 +316,11 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
     let type_attrs = type_attributes(ctx, def);
     let arms = s.fields.iter().enumerate().map(|(i, f)| {
         let v = &variants[i];
-        let fid = Literal::i16_unsuffixed(f.id);
-        let tt = ctx.ttype(&f.ty);
-        let read = ctx.read_result(&f.ty, module);
-        let value = ctx.boxed_value(id, i, quote!(value));
-        let fname = &f.name;
+        let (pattern, read) = read_field(ctx, def, i, f);
         quote! {
-            (#fid, #tt) => {
-                let value = #read.map_err(|e| e.in_field(#idl_name, #fname, #fid))?;
-                if found.replace(Self::#v(#value)).is_some() {
+            #pattern => {
+                #read
+                if found.replace(Self::#v(value)).is_some() {
                     return ::std::result::Result::Err(#rt::protocol::ProtocolError::invalid(
                         ::std::concat!("union `", #idl_name, "` has more than one field set"),
                     ));
