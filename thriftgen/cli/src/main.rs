@@ -129,7 +129,7 @@ fn gen(args: GenArgs) -> ExitCode {
         .cargo_metadata(false);
     let renderer = Renderer {
         format: Format::Full,
-        color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        color: auto_color(),
     };
     match builder.compile(&args.files) {
         Ok(()) => ExitCode::SUCCESS,
@@ -142,13 +142,18 @@ fn gen(args: GenArgs) -> ExitCode {
     }
 }
 
+/// Colour when standard error is a terminal and `NO_COLOR` is unset.
+fn auto_color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
 fn check(args: CheckArgs) -> ExitCode {
     let analysis = thriftgen::analyze(&args.files, &args.include_dirs);
     let stderr = std::io::stderr();
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
-        ColorArg::Auto => stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorArg::Auto => auto_color(),
     };
     let renderer = Renderer {
         format: match args.format {

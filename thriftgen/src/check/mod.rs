@@ -102,11 +102,7 @@ impl<'a> Checker<'a> {
     fn register(&mut self) {
         for file in &self.loaded.files {
             let m = file.id.0 as usize;
-            let stem = std::path::Path::new(&self.loaded.sources.file(file.id).name)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let stem = stem.strip_suffix(".thrift").unwrap_or(&stem).to_string();
+            let stem = crate::load::include_prefix(&self.loaded.sources.file(file.id).name);
             let mut module = Module {
                 file: file.id,
                 stem,

@@ -58,11 +58,7 @@ impl Checker<'_> {
         let Some(doc) = &file.ast else { return false };
         doc.headers.iter().any(|h| match h {
             ast::Header::Include(lit) => {
-                let stem = std::path::Path::new(&lit.value)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                stem.strip_suffix(".thrift").unwrap_or(&stem) == prefix
+                crate::load::include_prefix(&lit.value) == prefix
                     && !file.includes.iter().any(|i| i.prefix == prefix)
             }
             _ => false,

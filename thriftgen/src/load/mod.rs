@@ -179,14 +179,7 @@ impl<'a> Loader<'a> {
             );
             return None;
         };
-        let prefix = Path::new(&lit.value)
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default();
-        let prefix = prefix
-            .strip_suffix(".thrift")
-            .unwrap_or(&prefix)
-            .to_string();
+        let prefix = include_prefix(&lit.value);
         let canonical = path.canonicalize().ok()?;
         if let Some(&id) = self.by_path.get(&canonical) {
             if let Some(at) = self.stack.iter().position(|&f| f == id) {
@@ -218,6 +211,20 @@ impl<'a> Loader<'a> {
                 None
             }
         }
+    }
+}
+
+/// The name a file's definitions are referred to by from files that include
+/// it: its file name without `.thrift` (`include "a/shared.thrift"` gives
+/// `shared.Type`).
+pub fn include_prefix(path: &str) -> String {
+    let name = Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match name.strip_suffix(".thrift") {
+        Some(stem) => stem.to_string(),
+        None => name,
     }
 }
 
