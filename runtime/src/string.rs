@@ -27,8 +27,15 @@ impl ByteString {
     ///
     /// Returns the UTF-8 error when they are not.
     pub fn from_utf8(bytes: Bytes) -> Result<ByteString, std::str::Utf8Error> {
-        std::str::from_utf8(&bytes)?;
+        validate_utf8(&bytes)?;
         Ok(ByteString(bytes))
+    }
+
+    /// The text `input[start..end]`, sharing storage. The caller has checked
+    /// that the range is within `input` and holds valid UTF-8.
+    #[inline]
+    pub(crate) fn from_checked(input: &Bytes, start: usize, end: usize) -> ByteString {
+        ByteString(input.slice(start..end))
     }
 
     /// The text.
@@ -42,6 +49,16 @@ impl ByteString {
     /// The bytes, sharing storage.
     pub fn into_bytes(self) -> Bytes {
         self.0
+    }
+}
+
+/// Checks UTF-8, with a fast path for ASCII (most protocol text).
+#[inline]
+pub(crate) fn validate_utf8(bytes: &[u8]) -> Result<(), std::str::Utf8Error> {
+    if bytes.is_ascii() {
+        Ok(())
+    } else {
+        std::str::from_utf8(bytes).map(|_| ())
     }
 }
 

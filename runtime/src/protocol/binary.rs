@@ -201,6 +201,12 @@ impl InputProtocol for BinaryReader {
     }
 
     #[inline]
+    fn read_byte_string(&mut self) -> Result<crate::ByteString> {
+        let len = self.read_i32()?;
+        self.input.byte_string(len.into())
+    }
+
+    #[inline]
     fn read_uuid(&mut self) -> Result<[u8; 16]> {
         self.input.array()
     }

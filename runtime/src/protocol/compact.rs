@@ -353,6 +353,12 @@ impl InputProtocol for CompactReader {
     }
 
     #[inline]
+    fn read_byte_string(&mut self) -> Result<crate::ByteString> {
+        let len = self.size()?;
+        self.input.byte_string(len)
+    }
+
+    #[inline]
     fn read_uuid(&mut self) -> Result<[u8; 16]> {
         self.input.array()
     }

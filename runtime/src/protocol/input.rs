@@ -2,6 +2,7 @@
 //! in [`Bytes`], with the length, count and depth checks of [`Limits`].
 
 use super::{Limits, ProtocolError, ProtocolErrorKind, Result};
+use crate::string::{validate_utf8, ByteString};
 use bytes::Bytes;
 
 #[derive(Debug)]
@@ -95,11 +96,24 @@ impl Input {
     pub(super) fn string(&mut self, len: i64) -> Result<String> {
         let len = self.length(len)?;
         let bytes = &self.buf[self.pos..self.pos + len];
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            ProtocolError::invalid(format!("invalid UTF-8 at byte {}", e.valid_up_to()))
-        })?;
+        validate_utf8(bytes).map_err(utf8_error)?;
+        // SAFETY: just checked.
+        let text = unsafe { std::str::from_utf8_unchecked(bytes) };
         self.pos += len;
         Ok(text.to_owned())
+    }
+
+    /// `len` bytes as a [`ByteString`], which must be valid UTF-8: copied
+    /// inline when short, a slice of the input otherwise.
+    #[inline]
+    pub(super) fn byte_string(&mut self, len: i64) -> Result<ByteString> {
+        let len = self.length(len)?;
+        let (start, end) = (self.pos, self.pos + len);
+        let bytes = &self.buf[start..end];
+        validate_utf8(bytes).map_err(utf8_error)?;
+        let text = ByteString::from_checked(&self.buf, start, end);
+        self.pos = end;
+        Ok(text)
     }
 
     /// Checks a container's count: not negative, within the limit, and not
@@ -191,4 +205,9 @@ pub(super) fn wire_len(len: usize) -> Result<i32> {
             format!("length {len} does not fit in an i32"),
         )
     })
+}
+
+#[cold]
+pub(super) fn utf8_error(e: std::str::Utf8Error) -> ProtocolError {
+    ProtocolError::invalid(format!("invalid UTF-8 at byte {}", e.valid_up_to()))
 }

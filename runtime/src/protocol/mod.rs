@@ -156,9 +156,7 @@ pub trait InputProtocol {
     /// A `string` as a slice of the input (no copy); invalid UTF-8 is an error.
     fn read_byte_string(&mut self) -> Result<crate::ByteString> {
         let bytes = self.read_binary()?;
-        crate::ByteString::from_utf8(bytes).map_err(|e| {
-            ProtocolError::invalid(format!("invalid UTF-8 at byte {}", e.valid_up_to()))
-        })
+        crate::ByteString::from_utf8(bytes).map_err(input::utf8_error)
     }
 
     /// How many elements of type `T` to reserve room for when a container
