@@ -46,6 +46,19 @@ impl ByteString {
         unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
 
+    /// The text from byte `at` on, sharing storage.
+    ///
+    /// # Panics
+    ///
+    /// When `at` is not a character boundary of the text.
+    pub fn slice_from(&self, at: usize) -> ByteString {
+        assert!(
+            self.as_str().is_char_boundary(at),
+            "not a character boundary"
+        );
+        ByteString(self.0.slice(at..))
+    }
+
     /// The bytes, sharing storage.
     pub fn into_bytes(self) -> Bytes {
         self.0

@@ -88,6 +88,19 @@ impl Builder {
         self
     }
 
+    /// Whether to generate the server side of each service: its handler
+    /// trait, dispatch function and `<Service>Processor`. On by default.
+    pub fn server(&mut self, yes: bool) -> &mut Self {
+        self.options.server = yes;
+        self
+    }
+
+    /// Whether to generate each service's `<Service>Client`. On by default.
+    pub fn client(&mut self, yes: bool) -> &mut Self {
+        self.options.client = yes;
+        self
+    }
+
     /// Adds `attribute` (for example `#[derive(serde::Serialize)]`) to the
     /// types that IDL path `path` selects: `.` selects every type, `shop`
     /// every type of `shop.thrift`, `shop.Order` one type.

@@ -85,12 +85,12 @@ impl InputProtocol for BinaryReader {
                 ));
             }
             let kind = message_type(word as u8)?;
-            let name = self.read_string()?;
+            let name = self.read_byte_string()?;
             let seqid = self.read_i32()?;
             Ok(MessageHeader { name, kind, seqid })
         } else {
             // Old non-strict form: the name's length comes first.
-            let name = self.input.string(first.into())?;
+            let name = self.input.byte_string(first.into())?;
             let kind = message_type(self.input.u8()?)?;
             let seqid = self.read_i32()?;
             Ok(MessageHeader { name, kind, seqid })

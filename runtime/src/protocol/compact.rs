@@ -205,7 +205,7 @@ impl InputProtocol for CompactReader {
         let kind =
             MessageType::try_from(byte >> 5).map_err(|e| ProtocolError::invalid(e.to_string()))?;
         let seqid = self.varint_32()? as i32;
-        let name = self.read_string()?;
+        let name = self.read_byte_string()?;
         Ok(MessageHeader { name, kind, seqid })
     }
 

@@ -18,7 +18,7 @@ pub use compact::{CompactReader, CompactWriter};
 pub use error::{FieldStep, ProtocolError, ProtocolErrorKind};
 
 use crate::wire::{MessageType, TType};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// `Result` with a [`ProtocolError`].
 pub type Result<T, E = ProtocolError> = std::result::Result<T, E>;
@@ -26,8 +26,9 @@ pub type Result<T, E = ProtocolError> = std::result::Result<T, E>;
 /// The header of an RPC message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageHeader {
-    /// The method name (`service:method` when multiplexed).
-    pub name: String,
+    /// The method name (`service:method` when multiplexed): a slice of the
+    /// message when read, so dispatching on it allocates nothing.
+    pub name: crate::ByteString,
     /// Call, reply, exception or oneway.
     pub kind: MessageType,
     /// Matches a reply to its call.
@@ -205,6 +206,55 @@ pub fn expect_element(expected: TType, found: TType, len: usize) -> Result<()> {
         return Err(ProtocolError::element_type(expected, found));
     }
     Ok(())
+}
+
+/// A protocol as a pair of types: how to read a message from [`Bytes`] and
+/// how to write one into a [`BytesMut`]. The server and client pick one per
+/// frame; [`Binary`] and [`Compact`] are the standard ones.
+pub trait Protocol {
+    /// Reads one message.
+    type Reader: InputProtocol;
+    /// Writes one message.
+    type Writer<'a>: OutputProtocol;
+
+    /// A reader over `message`.
+    fn reader(message: Bytes, limits: Limits) -> Self::Reader;
+    /// A writer appending to `out`.
+    fn writer(out: &mut BytesMut, limits: Limits) -> Self::Writer<'_>;
+}
+
+/// The binary protocol, as a [`Protocol`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Binary;
+
+impl Protocol for Binary {
+    type Reader = BinaryReader;
+    type Writer<'a> = BinaryWriter<'a>;
+
+    fn reader(message: Bytes, limits: Limits) -> BinaryReader {
+        BinaryReader::with_limits(message, limits)
+    }
+
+    fn writer(out: &mut BytesMut, limits: Limits) -> BinaryWriter<'_> {
+        BinaryWriter::with_limits(out, limits)
+    }
+}
+
+/// The compact protocol, as a [`Protocol`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Compact;
+
+impl Protocol for Compact {
+    type Reader = CompactReader;
+    type Writer<'a> = CompactWriter<'a>;
+
+    fn reader(message: Bytes, limits: Limits) -> CompactReader {
+        CompactReader::with_limits(message, limits)
+    }
+
+    fn writer(out: &mut BytesMut, limits: Limits) -> CompactWriter<'_> {
+        CompactWriter::with_limits(out, limits)
+    }
 }
 
 /// Writes values of one message.

@@ -60,6 +60,14 @@ struct GenArgs {
     /// `String`.
     #[arg(long)]
     zero_copy_strings: bool,
+
+    /// Leave out the server side of services (handler traits, processors).
+    #[arg(long)]
+    no_server: bool,
+
+    /// Leave out service clients.
+    #[arg(long)]
+    no_client: bool,
 }
 
 #[derive(Args, Debug)]
@@ -126,6 +134,8 @@ fn gen(args: GenArgs) -> ExitCode {
         .runtime_path(args.runtime_path)
         .btree_collections(args.btree)
         .zero_copy_strings(args.zero_copy_strings)
+        .server(!args.no_server)
+        .client(!args.no_client)
         .cargo_metadata(false);
     let renderer = Renderer {
         format: Format::Full,

@@ -60,8 +60,7 @@ pub(super) fn definition(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
             quote! { #doc pub type #name = #target; }
         }
         DefKind::Const(c) => constant(ctx, def, c),
-        // Services are generated with the RPC layer.
-        DefKind::Service(_) => TokenStream::new(),
+        DefKind::Service(s) => super::services::service(ctx, def, s),
     }
 }
 

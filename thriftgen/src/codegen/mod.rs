@@ -6,6 +6,7 @@
 
 mod items;
 mod naming;
+mod services;
 mod types;
 
 use crate::diag::Diagnostic;
@@ -29,6 +30,10 @@ pub struct Options {
     pub type_attributes: Vec<(String, String)>,
     /// Attributes added to struct fields: (IDL path, attribute).
     pub field_attributes: Vec<(String, String)>,
+    /// Generate each service's handler trait, dispatch and processor.
+    pub server: bool,
+    /// Generate each service's client.
+    pub client: bool,
 }
 
 /// Whether IDL path `pattern` selects `path`: `.` (or empty) selects
@@ -51,6 +56,8 @@ impl Default for Options {
             zero_copy_strings: false,
             type_attributes: Vec::new(),
             field_attributes: Vec::new(),
+            server: true,
+            client: true,
         }
     }
 }

@@ -138,7 +138,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn type_default(&self, ty: &Type) -> bool {
+    pub fn type_default(&self, ty: &Type) -> bool {
         match ty {
             Type::Def(id) => self.has_default[id.0 as usize],
             _ => true,
@@ -147,8 +147,14 @@ impl<'a> Ctx<'a> {
 
     /// The path to definition `id` from module `from`.
     pub fn def_path(&self, id: DefId, from: FileId) -> TokenStream {
+        self.item_path(id, &self.names[id.0 as usize], from)
+    }
+
+    /// The path to the item `name` generated beside definition `id`, from
+    /// module `from`.
+    pub fn item_path(&self, id: DefId, name: &str, from: FileId) -> TokenStream {
         let def = self.ir.def(id);
-        let name = naming::ident(&self.names[id.0 as usize]);
+        let name = naming::ident(name);
         if def.module == from {
             return quote!(#name);
         }

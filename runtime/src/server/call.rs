@@ -1,0 +1,206 @@
+//! One request frame in, its reply (if any) framed into the output buffer:
+//! shared by pollers (inline handlers) and workers.
+
+use crate::protocol::{
+    ApplicationErrorKind, ApplicationException, Binary, Compact, InputProtocol, Limits, Protocol,
+};
+use crate::service::{write_exception, CallContext, ProcessError, Processed, Processor};
+use crate::transport::{Frame, ProtocolId, Transport};
+use crate::wire::MessageType;
+use crate::ByteString;
+use bytes::{Bytes, BytesMut};
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// What came of one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Outcome {
+    /// A reply was framed into the output.
+    pub replied: bool,
+    /// The connection must close once the output is flushed.
+    pub close: bool,
+    /// Something went wrong (counted as an error).
+    pub error: bool,
+}
+
+/// Serves `frame` with `processor`, appending the framed reply to `out`.
+pub(super) fn serve<P: Processor, T: Transport>(
+    processor: &P,
+    transport: &mut T,
+    frame: Frame,
+    peer: Option<SocketAddr>,
+    limits: Limits,
+    out: &mut BytesMut,
+) -> Outcome {
+    let Frame { payload, mut info } = frame;
+    let ctx = CallContext::new(peer, std::mem::take(&mut info.headers));
+    let mark = out.len();
+    let start = match transport.begin(out, &info) {
+        Ok(start) => start,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot frame a reply");
+            out.truncate(mark);
+            return Outcome {
+                replied: false,
+                close: true,
+                error: true,
+            };
+        }
+    };
+    let body = out.len();
+    let outcome = match info.protocol {
+        ProtocolId::Binary => run::<P, Binary>(processor, &ctx, payload, limits, out, body),
+        ProtocolId::Compact => run::<P, Compact>(processor, &ctx, payload, limits, out, body),
+    };
+    if !outcome.replied {
+        out.truncate(mark);
+        return outcome;
+    }
+    if let Err(e) = transport.finish(out, start, &info) {
+        tracing::debug!(error = %e, "cannot frame a reply");
+        out.truncate(mark);
+        return Outcome {
+            replied: false,
+            close: true,
+            error: true,
+        };
+    }
+    outcome
+}
+
+/// Decodes the message header, dispatches, and turns every failure into the
+/// exception the caller should see.
+fn run<P: Processor, R: Protocol>(
+    processor: &P,
+    ctx: &CallContext,
+    payload: Bytes,
+    limits: Limits,
+    out: &mut BytesMut,
+    body: usize,
+) -> Outcome {
+    let input = &mut R::reader(payload, limits);
+    let header = match input.read_message_begin() {
+        Ok(header) => header,
+        Err(e) => {
+            tracing::debug!(error = %e, "undecodable request");
+            let exception = ApplicationException::new(
+                ApplicationErrorKind::PROTOCOL_ERROR,
+                format!("cannot decode the request: {e}"),
+            );
+            let written = write_exception(
+                &mut R::writer(out, limits),
+                &ByteString::default(),
+                0,
+                &exception,
+            )
+            .is_ok();
+            return Outcome {
+                replied: written,
+                close: true,
+                error: true,
+            };
+        }
+    };
+    let oneway = header.kind == MessageType::Oneway;
+    if !matches!(header.kind, MessageType::Call | MessageType::Oneway) {
+        let exception = ApplicationException::new(
+            ApplicationErrorKind::INVALID_MESSAGE_TYPE,
+            format!("a server takes calls, not {:?} messages", header.kind),
+        );
+        let written = write_exception(
+            &mut R::writer(out, limits),
+            &header.name,
+            header.seqid,
+            &exception,
+        );
+        return Outcome {
+            replied: written.is_ok(),
+            close: false,
+            error: true,
+        };
+    }
+    let _span = tracing::trace_span!(
+        "request",
+        method = header.name.as_str(),
+        seqid = header.seqid
+    )
+    .entered();
+    let result = {
+        let mut output = R::writer(&mut *out, limits);
+        catch_unwind(AssertUnwindSafe(|| {
+            processor.process(ctx, &header, input, &mut output)
+        }))
+    };
+    let (exception, close) = match result {
+        Ok(Ok(Processed::Replied)) => {
+            return Outcome {
+                replied: true,
+                close: false,
+                error: false,
+            }
+        }
+        Ok(Ok(Processed::Oneway)) => {
+            return Outcome {
+                replied: false,
+                close: false,
+                error: false,
+            }
+        }
+        Ok(Ok(Processed::UnknownMethod)) => (
+            ApplicationException::new(
+                ApplicationErrorKind::UNKNOWN_METHOD,
+                format!("unknown method `{}`", header.name.as_str()),
+            ),
+            false,
+        ),
+        Ok(Err(ProcessError::Decode(e))) => {
+            tracing::debug!(error = %e, "undecodable arguments");
+            (
+                ApplicationException::new(
+                    ApplicationErrorKind::PROTOCOL_ERROR,
+                    format!("cannot decode the arguments: {e}"),
+                ),
+                true,
+            )
+        }
+        Ok(Err(ProcessError::Encode(e))) => {
+            tracing::warn!(error = %e, "cannot encode a reply");
+            (
+                ApplicationException::new(
+                    ApplicationErrorKind::INTERNAL_ERROR,
+                    format!("cannot encode the reply: {e}"),
+                ),
+                false,
+            )
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_string());
+            tracing::error!(method = header.name.as_str(), panic = %what, "handler panicked");
+            (
+                ApplicationException::new(
+                    ApplicationErrorKind::INTERNAL_ERROR,
+                    format!("internal error in `{}`", header.name.as_str()),
+                ),
+                false,
+            )
+        }
+    };
+    out.truncate(body);
+    let replied = !oneway
+        && write_exception(
+            &mut R::writer(out, limits),
+            &header.name,
+            header.seqid,
+            &exception,
+        )
+        .is_ok();
+    Outcome {
+        replied,
+        close,
+        error: true,
+    }
+}

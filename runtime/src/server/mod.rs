@@ -1,0 +1,347 @@
+//! The server: an acceptor thread and N poller threads in the style of
+//! CloudWeGo netpoll, each poller with its own `mio::Poll`, `Waker`,
+//! connections, buffer pool and timers.
+//!
+//! ```ignore
+//! let server = Server::new(EchoProcessor::new(MyEcho))
+//!     .options(ServerOptions { pollers: 2, ..ServerOptions::default() })
+//!     .bind("127.0.0.1:9090")?;
+//! // ... later
+//! server.shutdown(Duration::from_secs(5));
+//! ```
+//!
+//! Every connection speaks the dialect its first bytes show (buffered,
+//! framed, THeader or TTHeader; binary or compact) and gets replies in kind.
+//! Handlers run on the poller that read the request ([`Handlers::Inline`],
+//! the default: no hand-off, the fastest path, for handlers that never block)
+//! or on a bounded pool of worker threads ([`Handlers::Workers`], for
+//! handlers that block: I/O, locks held long, sleeps). Either way the replies
+//! on one connection leave in request order.
+//!
+//! What a peer sends can close its own connection, never the server: a
+//! malformed frame or request closes that connection (after a
+//! `PROTOCOL_ERROR` reply where one can be framed), an unknown method gets
+//! `UNKNOWN_METHOD`, a panicking handler gets its caller `INTERNAL_ERROR`,
+//! and timeouts close connections that stall mid-frame, idle, or stop
+//! reading their replies.
+
+mod acceptor;
+mod call;
+mod poller;
+mod workers;
+
+use crate::protocol::Limits;
+use crate::service::Processor;
+use crate::transport::TransportLimits;
+use mio::Waker;
+use std::io;
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Where handlers run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handlers {
+    /// On the poller thread that read the request: no hand-off, the lowest
+    /// latency. A handler that blocks stalls every connection of its poller,
+    /// so pick this for handlers that compute and return.
+    Inline,
+    /// On a pool of this many worker threads; the reply goes back through
+    /// the poller. For handlers that block.
+    Workers(usize),
+}
+
+/// How a server behaves. Every limit is on by default.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// Poller threads (default: one per CPU).
+    pub pollers: usize,
+    /// Where handlers run (default [`Handlers::Inline`]).
+    pub handlers: Handlers,
+    /// Connections beyond this many are closed as soon as they are accepted
+    /// (default 100,000).
+    pub max_connections: usize,
+    /// A connection that stalls in the middle of a frame this long is closed
+    /// (default 30 s).
+    pub read_timeout: Option<Duration>,
+    /// A connection with nothing to do this long is closed (default 10 min).
+    pub idle_timeout: Option<Duration>,
+    /// A connection that does not take its replies for this long is closed
+    /// (default 30 s).
+    pub write_timeout: Option<Duration>,
+    /// Limits on requests (string lengths, container sizes, depth).
+    pub limits: Limits,
+    /// Limits on frames (frame size, THeader header size, decompression).
+    pub transport_limits: TransportLimits,
+    /// Requests of one connection being handled at once on workers; beyond
+    /// that the connection's input waits (default 64).
+    pub max_in_flight: usize,
+    /// Bytes read from one connection per poll turn before the others get
+    /// their turn (default 64 KiB).
+    pub read_budget: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> ServerOptions {
+        ServerOptions {
+            pollers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            handlers: Handlers::Inline,
+            max_connections: 100_000,
+            read_timeout: Some(Duration::from_secs(30)),
+            idle_timeout: Some(Duration::from_secs(600)),
+            write_timeout: Some(Duration::from_secs(30)),
+            limits: Limits::DEFAULT,
+            transport_limits: TransportLimits::DEFAULT,
+            max_in_flight: 64,
+            read_budget: 64 * 1024,
+        }
+    }
+}
+
+/// Counters of a running server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Connections accepted and handed to a poller.
+    pub connections_accepted: u64,
+    /// Connections closed at once because of the connection cap.
+    pub connections_rejected: u64,
+    /// Connections open now.
+    pub connections_open: u64,
+    /// Requests decoded far enough to be dispatched.
+    pub requests: u64,
+    /// Replies written (results and exceptions).
+    pub replies: u64,
+    /// Errors: malformed frames or requests, panics, timeouts, socket errors.
+    pub errors: u64,
+    /// Bytes read from sockets.
+    pub bytes_read: u64,
+    /// Bytes written to sockets.
+    pub bytes_written: u64,
+}
+
+/// One poller's counters (relaxed atomics, summed on demand).
+#[derive(Debug, Default)]
+struct Counters {
+    accepted: AtomicU64,
+    closed: AtomicU64,
+    requests: AtomicU64,
+    replies: AtomicU64,
+    errors: AtomicU64,
+    bytes_read: AtomicU64,
+    bytes_written: AtomicU64,
+}
+
+impl Counters {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// What the threads of one server share.
+#[derive(Debug)]
+struct Shared {
+    stopping: AtomicBool,
+    deadline: Mutex<Option<Instant>>,
+    open: AtomicUsize,
+    rejected: AtomicU64,
+    counters: Vec<Counters>,
+    wakers: Mutex<Vec<Arc<Waker>>>,
+}
+
+impl Shared {
+    fn deadline(&self) -> Option<Instant> {
+        *self.deadline.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wake_all(&self) {
+        for waker in self.wakers.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            // A poller that already exited cannot be woken; nothing to do.
+            let _ = waker.wake();
+        }
+    }
+}
+
+/// A server to be started: a processor and options.
+#[derive(Debug)]
+pub struct Server<P> {
+    processor: P,
+    options: ServerOptions,
+}
+
+impl<P: Processor> Server<P> {
+    /// A server of `processor` with the default options.
+    pub fn new(processor: P) -> Server<P> {
+        Server {
+            processor,
+            options: ServerOptions::default(),
+        }
+    }
+
+    /// Replaces the options.
+    pub fn options(mut self, options: ServerOptions) -> Server<P> {
+        self.options = options;
+        self
+    }
+
+    /// Binds `addr` and starts serving.
+    ///
+    /// # Errors
+    ///
+    /// When the address cannot be bound or a thread cannot start.
+    pub fn bind<A: ToSocketAddrs>(self, addr: A) -> io::Result<RunningServer> {
+        self.serve(TcpListener::bind(addr)?)
+    }
+
+    /// Starts serving on `listener`.
+    ///
+    /// # Errors
+    ///
+    /// When a thread cannot start.
+    pub fn serve(self, listener: TcpListener) -> io::Result<RunningServer> {
+        listener.set_nonblocking(true)?;
+        let local_addr = listener.local_addr()?;
+        let options = Arc::new(self.options);
+        let pollers = options.pollers.max(1);
+        let shared = Arc::new(Shared {
+            stopping: AtomicBool::new(false),
+            deadline: Mutex::new(None),
+            open: AtomicUsize::new(0),
+            rejected: AtomicU64::new(0),
+            counters: (0..pollers).map(|_| Counters::default()).collect(),
+            wakers: Mutex::new(Vec::new()),
+        });
+        let processor = Arc::new(self.processor);
+        let mut threads = Vec::new();
+        let workers = match options.handlers {
+            Handlers::Workers(n) => {
+                let (pool, handles) = workers::start(n.max(1), Arc::clone(&processor), &options)?;
+                threads.extend(handles);
+                Some(pool)
+            }
+            Handlers::Inline => None,
+        };
+        let mut inboxes = Vec::new();
+        for id in 0..pollers {
+            let (poller, inbox) = poller::Poller::new(
+                id,
+                Arc::clone(&processor),
+                Arc::clone(&options),
+                Arc::clone(&shared),
+                workers.clone(),
+            )?;
+            shared
+                .wakers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(Arc::clone(&inbox.waker));
+            inboxes.push(inbox);
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("thrift-poller-{id}"))
+                    .spawn(move || poller.run())?,
+            );
+        }
+        drop(workers);
+        let acceptor = acceptor::Acceptor::new(listener, inboxes, Arc::clone(&shared), &options)?;
+        shared
+            .wakers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(acceptor.waker());
+        threads.push(
+            std::thread::Builder::new()
+                .name("thrift-acceptor".to_string())
+                .spawn(move || acceptor.run())?,
+        );
+        Ok(RunningServer {
+            handle: ServerHandle { shared },
+            local_addr,
+            threads,
+        })
+    }
+}
+
+/// A clonable handle to a running server: its counters, and the way to stop
+/// it from anywhere (a signal handler thread, a test).
+#[derive(Clone, Debug)]
+pub struct ServerHandle {
+    shared: Arc<Shared>,
+}
+
+impl ServerHandle {
+    /// Starts a graceful shutdown: stop accepting, finish the requests
+    /// already received, then close every connection; whatever is left at
+    /// `deadline` from now is dropped. Returns at once; see
+    /// [`RunningServer::join`].
+    pub fn shutdown(&self, deadline: Duration) {
+        *self
+            .shared
+            .deadline
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + deadline);
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        self.shared.wake_all();
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> Stats {
+        let mut stats = Stats {
+            connections_rejected: self.shared.rejected.load(Ordering::Relaxed),
+            connections_open: self.shared.open.load(Ordering::Relaxed) as u64,
+            ..Stats::default()
+        };
+        for c in &self.shared.counters {
+            stats.connections_accepted += c.accepted.load(Ordering::Relaxed);
+            stats.requests += c.requests.load(Ordering::Relaxed);
+            stats.replies += c.replies.load(Ordering::Relaxed);
+            stats.errors += c.errors.load(Ordering::Relaxed);
+            stats.bytes_read += c.bytes_read.load(Ordering::Relaxed);
+            stats.bytes_written += c.bytes_written.load(Ordering::Relaxed);
+        }
+        stats
+    }
+}
+
+/// A server that is serving.
+#[derive(Debug)]
+pub struct RunningServer {
+    handle: ServerHandle,
+    local_addr: SocketAddr,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A handle to stop it or read its counters.
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> Stats {
+        self.handle.stats()
+    }
+
+    /// Shuts down gracefully (see [`ServerHandle::shutdown`]) and waits for
+    /// every thread. Returns the final counters.
+    pub fn shutdown(self, deadline: Duration) -> Stats {
+        self.handle.shutdown(deadline);
+        self.join()
+    }
+
+    /// Waits until the server stops (after a [`ServerHandle::shutdown`]).
+    /// Returns the final counters.
+    pub fn join(self) -> Stats {
+        for thread in self.threads {
+            // A thread that panicked has already closed its connections.
+            let _ = thread.join();
+        }
+        self.handle.stats()
+    }
+}

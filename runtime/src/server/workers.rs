@@ -1,0 +1,137 @@
+//! The worker pool: threads that run handlers which may block, so pollers
+//! keep polling. A poller submits a [`Job`] (one request frame); a worker
+//! serves it into a reply buffer of its own and hands the framed reply back
+//! to the poller's inbox, which sends replies in request order.
+
+use super::call::{self, Outcome};
+use super::poller::Inbox;
+use super::ServerOptions;
+use crate::protocol::Limits;
+use crate::service::Processor;
+use crate::transport::{AnyTransport, Frame, TransportLimits};
+use bytes::{Bytes, BytesMut};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// One request for a worker.
+#[derive(Debug)]
+pub(super) struct Job {
+    pub inbox: Arc<Inbox>,
+    pub slot: usize,
+    pub generation: u64,
+    pub seq: u64,
+    pub peer: SocketAddr,
+    pub frame: Frame,
+}
+
+/// A finished request: its framed reply (empty for oneway calls).
+#[derive(Debug)]
+pub(super) struct Done {
+    pub slot: usize,
+    pub generation: u64,
+    pub seq: u64,
+    pub reply: Bytes,
+    pub outcome: Outcome,
+}
+
+/// The pollers' side of the pool.
+pub(super) struct WorkerPool<P> {
+    jobs: Sender<Job>,
+    _processor: std::marker::PhantomData<fn() -> P>,
+}
+
+impl<P> Clone for WorkerPool<P> {
+    fn clone(&self) -> Self {
+        WorkerPool {
+            jobs: self.jobs.clone(),
+            _processor: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<P> std::fmt::Debug for WorkerPool<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerPool").finish_non_exhaustive()
+    }
+}
+
+impl<P> WorkerPool<P> {
+    /// Queues a job. (The queue is bounded by the pollers, which stop
+    /// reading a connection with `max_in_flight` requests out.)
+    pub fn submit(&self, job: Job) {
+        if let Err(e) = self.jobs.send(job) {
+            // Every worker is gone (they only stop when the pollers do):
+            // answer nothing; the connection closes at shutdown.
+            tracing::error!("worker pool is gone; request dropped");
+            drop(e);
+        }
+    }
+}
+
+/// Starts `n` workers serving with `processor`.
+pub(super) fn start<P: Processor>(
+    n: usize,
+    processor: Arc<P>,
+    options: &ServerOptions,
+) -> io::Result<(WorkerPool<P>, Vec<JoinHandle<()>>)> {
+    let (jobs, queue) = channel::<Job>();
+    let queue = Arc::new(Mutex::new(queue));
+    let mut handles = Vec::with_capacity(n);
+    for i in 0..n {
+        let queue = Arc::clone(&queue);
+        let processor = Arc::clone(&processor);
+        let limits = options.limits;
+        let transport_limits = options.transport_limits;
+        handles.push(
+            std::thread::Builder::new()
+                .name(format!("thrift-worker-{i}"))
+                .spawn(move || work(&queue, &*processor, limits, transport_limits))?,
+        );
+    }
+    Ok((
+        WorkerPool {
+            jobs,
+            _processor: std::marker::PhantomData,
+        },
+        handles,
+    ))
+}
+
+fn work<P: Processor>(
+    queue: &Mutex<Receiver<Job>>,
+    processor: &P,
+    limits: Limits,
+    transport_limits: TransportLimits,
+) {
+    let mut out = BytesMut::with_capacity(crate::buffer::BLOCK_SIZE);
+    loop {
+        let job = {
+            let queue = queue.lock().unwrap_or_else(|e| e.into_inner());
+            match queue.recv() {
+                Ok(job) => job,
+                // Every poller is gone.
+                Err(_) => return,
+            }
+        };
+        let mut transport = AnyTransport::new(job.frame.info.dialect, transport_limits);
+        out.clear();
+        let outcome = call::serve(
+            processor,
+            &mut transport,
+            job.frame,
+            Some(job.peer),
+            limits,
+            &mut out,
+        );
+        job.inbox.push_done(Done {
+            slot: job.slot,
+            generation: job.generation,
+            seq: job.seq,
+            reply: out.split().freeze(),
+            outcome,
+        });
+    }
+}

@@ -1,0 +1,265 @@
+//! End to end on loopback: generated handlers served by the runtime's server,
+//! called through generated clients, over every transport and protocol, with
+//! handlers inline and on workers.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use thriftgen_runtime::client::{CallError, ClientOptions};
+use thriftgen_runtime::protocol::{ApplicationErrorKind, ApplicationException};
+use thriftgen_runtime::server::{Handlers, RunningServer, Server, ServerOptions};
+use thriftgen_runtime::service::{CallContext, Multiplexed};
+use thriftgen_runtime::transport::{Dialect, ProtocolId};
+use thriftgen_tests::gen::services::{
+    Health, HealthClient, HealthProcessor, Order, OrderNotFound, OrderService, OrderServiceClient,
+    OrderServiceGetError, OrderServiceProcessor, Unauthorized,
+};
+
+#[derive(Default)]
+struct Shop {
+    orders: Mutex<HashMap<i64, Order>>,
+    audits: AtomicUsize,
+}
+
+impl Health for Shop {
+    fn ping(&self, _ctx: &CallContext) -> Result<bool, ApplicationException> {
+        Ok(true)
+    }
+
+    fn shutdown(&self, _ctx: &CallContext) -> Result<(), ApplicationException> {
+        Ok(())
+    }
+}
+
+impl OrderService for Shop {
+    fn get(&self, ctx: &CallContext, id: i64) -> Result<Order, OrderServiceGetError> {
+        if id < 0 {
+            let reason = ctx.headers().get("user").map(|u| format!("{u} may not"));
+            return Err(Unauthorized { reason }.into());
+        }
+        if id == 666 {
+            panic!("the handler panics on 666");
+        }
+        self.orders
+            .lock()
+            .unwrap()
+            .get(&id)
+            .cloned()
+            .ok_or(OrderServiceGetError::NotFound(OrderNotFound { id }))
+    }
+
+    fn by_customer(
+        &self,
+        _ctx: &CallContext,
+        customer: String,
+        limit: i32,
+    ) -> Result<Vec<Order>, ApplicationException> {
+        let orders = self.orders.lock().unwrap();
+        let mut found: Vec<Order> = orders
+            .values()
+            .filter(|o| o.customer == customer)
+            .cloned()
+            .collect();
+        found.sort_by_key(|o| -o.id);
+        found.truncate(limit.max(0) as usize);
+        Ok(found)
+    }
+
+    fn place(
+        &self,
+        _ctx: &CallContext,
+        order: Order,
+    ) -> Result<i64, thriftgen_tests::gen::services::OrderServicePlaceError> {
+        let id = order.id;
+        self.orders.lock().unwrap().insert(id, order);
+        Ok(id)
+    }
+
+    fn cancel(&self, _ctx: &CallContext, id: i64) -> Result<(), ApplicationException> {
+        match self.orders.lock().unwrap().remove(&id) {
+            Some(_) => Ok(()),
+            None => Err(ApplicationException::new(
+                ApplicationErrorKind::UNKNOWN,
+                format!("no order {id}"),
+            )),
+        }
+    }
+
+    fn audit(
+        &self,
+        _ctx: &CallContext,
+        _event: String,
+        _fields: HashMap<String, String>,
+    ) -> Result<(), ApplicationException> {
+        self.audits.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn counts(&self, _ctx: &CallContext) -> Result<HashMap<String, i64>, ApplicationException> {
+        let n = self.orders.lock().unwrap().len() as i64;
+        Ok(HashMap::from([("orders".to_string(), n)]))
+    }
+}
+
+fn serve(handlers: Handlers) -> (RunningServer, Arc<Shop>) {
+    let shop = Arc::new(Shop::default());
+    let server = Server::new(OrderServiceProcessor::new(Arc::clone(&shop)))
+        .options(ServerOptions {
+            pollers: 2,
+            handlers,
+            ..ServerOptions::default()
+        })
+        .bind("127.0.0.1:0")
+        .unwrap();
+    (server, shop)
+}
+
+const DIALECTS: [Dialect; 4] = [
+    Dialect::Buffered,
+    Dialect::Framed,
+    Dialect::Header,
+    Dialect::TTHeader,
+];
+const PROTOCOLS: [ProtocolId; 2] = [ProtocolId::Binary, ProtocolId::Compact];
+
+fn order(id: i64, customer: &str) -> Order {
+    Order {
+        id,
+        customer: customer.to_string(),
+        items: Some(vec!["book".to_string(), "pen".to_string()]),
+    }
+}
+
+fn exercise(client: &mut OrderServiceClient, shop: &Shop, base: i64) {
+    assert!(client.ping().unwrap());
+    assert_eq!(client.place(order(base + 1, "ann")).unwrap(), base + 1);
+    assert_eq!(client.place(order(base + 2, "ann")).unwrap(), base + 2);
+    assert_eq!(client.get(base + 1).unwrap(), order(base + 1, "ann"));
+    let found = client.by_customer("ann".to_string(), 1).unwrap();
+    assert_eq!(found, vec![order(base + 2, "ann")]);
+    // A declared exception arrives typed.
+    match client.get(base + 99) {
+        Err(CallError::Service(OrderServiceGetError::NotFound(e))) => assert_eq!(e.id, base + 99),
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    // An application error from the handler.
+    match client.cancel(-5) {
+        Err(CallError::Service(e)) => assert_eq!(e.message, "no order -5"),
+        other => panic!("expected an application error, got {other:?}"),
+    }
+    // A panicking handler: INTERNAL_ERROR, and the connection goes on.
+    match client.get(666) {
+        Err(CallError::Service(OrderServiceGetError::Application(e))) => {
+            assert_eq!(e.kind, ApplicationErrorKind::INTERNAL_ERROR)
+        }
+        other => panic!("expected INTERNAL_ERROR, got {other:?}"),
+    }
+    // Oneway calls get no reply; the next call still pairs up.
+    let before = shop.audits.load(Ordering::SeqCst);
+    client
+        .audit(
+            "placed".to_string(),
+            HashMap::from([("k".to_string(), "v".to_string())]),
+        )
+        .unwrap();
+    assert!(client.counts().unwrap()["orders"] >= 2);
+    assert!(shop.audits.load(Ordering::SeqCst) > before);
+}
+
+#[test]
+fn every_dialect_and_protocol_inline_and_on_workers() {
+    for handlers in [Handlers::Inline, Handlers::Workers(3)] {
+        let (server, shop) = serve(handlers);
+        let mut base = 0;
+        for dialect in DIALECTS {
+            for protocol in PROTOCOLS {
+                base += 1000;
+                let mut client = OrderServiceClient::connect(
+                    server.local_addr(),
+                    ClientOptions::new(dialect, protocol),
+                )
+                .unwrap();
+                exercise(&mut client, &shop, base);
+            }
+        }
+        let stats = server.shutdown(Duration::from_secs(5));
+        assert_eq!(stats.connections_open, 0);
+        assert_eq!(stats.requests, 8 * 10, "{stats:?}");
+        assert_eq!(stats.replies, 8 * 9, "oneway calls get no reply: {stats:?}");
+    }
+}
+
+#[test]
+fn headers_reach_the_handler() {
+    let (server, _shop) = serve(Handlers::Inline);
+    for dialect in [Dialect::Header, Dialect::TTHeader] {
+        let mut client = OrderServiceClient::connect(
+            server.local_addr(),
+            ClientOptions::new(dialect, ProtocolId::Compact),
+        )
+        .unwrap();
+        client.connection().headers_mut().insert("user", "mallory");
+        match client.get(-1) {
+            Err(CallError::Service(OrderServiceGetError::Unauthorized(e))) => {
+                assert_eq!(e.reason.as_deref(), Some("mallory may not"), "{dialect:?}")
+            }
+            other => panic!("expected Unauthorized, got {other:?}"),
+        }
+        // Headers are per call.
+        match client.get(-1) {
+            Err(CallError::Service(OrderServiceGetError::Unauthorized(e))) => {
+                assert_eq!(e.reason, None)
+            }
+            other => panic!("expected Unauthorized, got {other:?}"),
+        }
+    }
+    server.shutdown(Duration::from_secs(5));
+}
+
+#[test]
+fn unknown_methods_and_multiplexing() {
+    let shop = Arc::new(Shop::default());
+    let server = Server::new(
+        Multiplexed::new("Orders", OrderServiceProcessor::new(Arc::clone(&shop)))
+            .with("Health", HealthProcessor::new(Arc::clone(&shop))),
+    )
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let options = |service: &str| ClientOptions {
+        service_name: Some(service.to_string()),
+        ..ClientOptions::default()
+    };
+    let mut orders = OrderServiceClient::connect(server.local_addr(), options("Orders")).unwrap();
+    assert_eq!(orders.place(order(1, "bob")).unwrap(), 1);
+    let mut health = HealthClient::connect(server.local_addr(), options("Health")).unwrap();
+    assert!(health.ping().unwrap());
+    // `Health` does not know `place`: UNKNOWN_METHOD, connection kept.
+    let mut wrong = OrderServiceClient::connect(server.local_addr(), options("Health")).unwrap();
+    match wrong.place(order(2, "bob")) {
+        Err(CallError::Service(e)) => {
+            let OrderServicePlaceErrorExt(kind) = kind_of(e);
+            assert_eq!(kind, ApplicationErrorKind::UNKNOWN_METHOD);
+        }
+        other => panic!("expected UNKNOWN_METHOD, got {other:?}"),
+    }
+    assert!(wrong.ping().unwrap());
+    // No such service at all.
+    let mut lost = HealthClient::connect(server.local_addr(), options("Nope")).unwrap();
+    match lost.ping() {
+        Err(CallError::Service(e)) => assert_eq!(e.kind, ApplicationErrorKind::UNKNOWN_METHOD),
+        other => panic!("expected UNKNOWN_METHOD, got {other:?}"),
+    }
+    server.shutdown(Duration::from_secs(5));
+}
+
+struct OrderServicePlaceErrorExt(ApplicationErrorKind);
+
+fn kind_of(e: thriftgen_tests::gen::services::OrderServicePlaceError) -> OrderServicePlaceErrorExt {
+    match e {
+        thriftgen_tests::gen::services::OrderServicePlaceError::Application(e) => {
+            OrderServicePlaceErrorExt(e.kind)
+        }
+        other => panic!("expected an application error, got {other:?}"),
+    }
+}
