@@ -37,8 +37,10 @@ const MAX_VARINT_LEN: usize = 10;
 #[derive(Clone, Debug)]
 pub struct Buffered {
     limits: TransportLimits,
-    /// Boxed: its stack of levels would make every transport enum as large.
-    scanner: Box<MessageScanner>,
+    /// Boxed, as its stack of levels would make every transport enum as
+    /// large; made on the first decode, so a transport that only writes
+    /// allocates nothing.
+    scanner: Option<Box<MessageScanner>>,
 }
 
 impl Buffered {
@@ -46,7 +48,7 @@ impl Buffered {
     pub fn new(limits: TransportLimits) -> Buffered {
         Buffered {
             limits,
-            scanner: Box::new(MessageScanner::new(limits.max_frame_len)),
+            scanner: None,
         }
     }
 }
@@ -59,7 +61,11 @@ impl Default for Buffered {
 
 impl Transport for Buffered {
     fn decode(&mut self, input: &mut BytesMut) -> Result<Option<Frame>, TransportError> {
-        let Some(len) = self.scanner.scan(input)? else {
+        let max_len = self.limits.max_frame_len;
+        let scanner = self
+            .scanner
+            .get_or_insert_with(|| Box::new(MessageScanner::new(max_len)));
+        let Some(len) = scanner.scan(input)? else {
             return Ok(None);
         };
         let payload = input.split_to(len).freeze();
@@ -243,58 +249,42 @@ impl MessageScanner {
         Ok(Some(self.pos))
     }
 
-    /// Skips one field, element or stop at the current position. Nothing is
-    /// changed unless the step completes.
+    /// Skips one field, element or stop at the current position. When the
+    /// bytes end inside it, nothing is changed: the next call retries it.
     fn step(&mut self, buf: &[u8], encoding: Encoding) -> Result<(), Halt> {
         let mut cursor = Cursor::new(buf, self.pos, self.max_len);
         let top = self.depth - 1;
-        let (value, level) = match self.stack[top] {
-            Level::Struct => {
-                let value = match encoding {
-                    Encoding::Binary => binary_field(&mut cursor)?,
-                    Encoding::Compact => compact_field(&mut cursor)?,
-                };
-                (value, Level::Struct)
-            }
-            Level::List { left: 0, .. } | Level::Map { left: 0, .. } => (None, Level::Struct),
+        // `None`: the innermost struct or container has ended.
+        let found = match &mut self.stack[top] {
+            Level::Struct => match encoding {
+                Encoding::Binary => binary_field(&mut cursor)?,
+                Encoding::Compact => compact_field(&mut cursor)?,
+            },
+            Level::List { left: 0, .. } | Level::Map { left: 0, .. } => None,
             Level::List { element, left } => {
-                let value = skip_value(&mut cursor, encoding, element)?;
-                (
-                    Some(value),
-                    Level::List {
-                        element,
-                        left: left - 1,
-                    },
-                )
+                let found = skip_value(&mut cursor, encoding, *element)?;
+                *left -= 1;
+                Some(found)
             }
             Level::Map { key, value, left } => {
-                let ttype = if left % 2 == 0 { key } else { value };
-                let skipped = skip_value(&mut cursor, encoding, ttype)?;
-                (
-                    Some(skipped),
-                    Level::Map {
-                        key,
-                        value,
-                        left: left - 1,
-                    },
-                )
+                let ttype = if *left % 2 == 0 { *key } else { *value };
+                let found = skip_value(&mut cursor, encoding, ttype)?;
+                *left -= 1;
+                Some(found)
             }
         };
-        // Commit.
-        match value {
+        match found {
             None => self.depth = top,
-            Some(value) => {
-                self.stack[top] = level;
-                if let Value::Opens(inner) = value {
-                    if self.depth >= MAX_MESSAGE_DEPTH {
-                        return Err(Halt::Invalid(TransportError::new(
-                            TransportErrorKind::DepthLimit,
-                            format!("message nested deeper than {MAX_MESSAGE_DEPTH} levels"),
-                        )));
-                    }
-                    self.stack[self.depth] = inner;
-                    self.depth += 1;
+            Some(Value::Skipped) => {}
+            Some(Value::Opens(inner)) => {
+                if self.depth >= MAX_MESSAGE_DEPTH {
+                    return Err(Halt::Invalid(TransportError::new(
+                        TransportErrorKind::DepthLimit,
+                        format!("message nested deeper than {MAX_MESSAGE_DEPTH} levels"),
+                    )));
                 }
+                self.stack[self.depth] = inner;
+                self.depth += 1;
             }
         }
         self.pos = cursor.pos;
@@ -325,6 +315,12 @@ impl<'a> Cursor<'a> {
         let bytes = self.buf.get(self.pos..end).ok_or(Halt::Incomplete)?;
         self.pos = end;
         Ok(bytes)
+    }
+
+    /// The next byte, without taking it.
+    #[inline]
+    fn peek(&self) -> Result<u8, Halt> {
+        self.buf.get(self.pos).copied().ok_or(Halt::Incomplete)
     }
 
     #[inline]
@@ -365,8 +361,9 @@ impl<'a> Cursor<'a> {
         size(what, raw as i32)
     }
 
-    /// Skips `count` values of at least `min_size` bytes each, once certain
-    /// they fit in the message; used to reject hostile counts early.
+    /// Checks that `count` values of at least `min_size` bytes each can still
+    /// fit in the message, so a hostile count is an error at once rather than
+    /// a long wait or a long walk.
     #[inline]
     fn check_count(&self, count: usize, min_size: usize) -> Result<(), Halt> {
         let room = self.limit.saturating_sub(self.pos);
@@ -414,25 +411,28 @@ fn message_type(code: u8) -> Result<(), Halt> {
 
 /// Reads a message header, in whichever encoding its first byte announces.
 fn message_header(cursor: &mut Cursor<'_>) -> Result<Encoding, Halt> {
-    let first = cursor.u8()?;
-    match first {
+    match cursor.peek()? {
         BINARY_STRICT => {
-            let version = cursor.u8()?;
-            if version != BINARY_VERSION {
+            // 0x80, version, unused, message type.
+            let word = cursor.take(4)?;
+            if word[1] != BINARY_VERSION {
                 return Err(Halt::Invalid(TransportError::new(
                     TransportErrorKind::UnsupportedProtocol,
-                    format!("unknown binary protocol version {first:#04x}{version:02x}"),
+                    format!(
+                        "unknown binary protocol version {:#06x}",
+                        u16::from_be_bytes([word[0], word[1]])
+                    ),
                 )));
             }
-            let word = cursor.take(2)?;
-            message_type(word[1])?;
+            message_type(word[3])?;
             let name_len = size("name length", cursor.i32()?)?;
             cursor.take(name_len)?;
             cursor.take(4)?; // seqid
             Ok(Encoding::Binary)
         }
         COMPACT_ID => {
-            let byte = cursor.u8()?;
+            // 0x82, then the message type over the version.
+            let byte = cursor.take(2)?[1];
             if byte & 0x1f != COMPACT_VERSION {
                 return Err(Halt::Invalid(TransportError::new(
                     TransportErrorKind::UnsupportedProtocol,
@@ -449,7 +449,6 @@ fn message_header(cursor: &mut Cursor<'_>) -> Result<Encoding, Halt> {
         }
         0x00..=0x7f => {
             // Old non-strict binary: the name's length comes first.
-            cursor.pos -= 1;
             let name_len = size("name length", cursor.i32()?)?;
             cursor.take(name_len)?;
             message_type(cursor.u8()?)?;

@@ -224,7 +224,7 @@ impl FrameInfo {
 }
 
 /// One whole message taken off the wire.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Frame {
     /// The message, ready for a protocol reader: a slice of the input buffer
     /// unless a transform (zlib) had to produce new bytes.

@@ -2,7 +2,7 @@
 //! place at the end of an output buffer.
 
 use super::{TransportError, TransportErrorKind};
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use flate2::write::ZlibEncoder;
 use flate2::{Compression, Decompress, FlushDecompress, Status};
 use std::io::Write;
@@ -84,18 +84,22 @@ pub(super) fn inflate(input: &[u8], cap: usize) -> Result<Vec<u8>, TransportErro
 /// [`TransportErrorKind::Compress`] if the encoder fails (it cannot when
 /// writing to memory).
 pub(super) fn deflate_tail(out: &mut BytesMut, from: usize) -> Result<(), TransportError> {
-    let plain = out.split_off(from);
-    let mut encoder = ZlibEncoder::new((&mut *out).writer(), Compression::default());
-    let written = encoder.write_all(&plain);
-    written
+    let plain = out.get(from..).unwrap_or_default();
+    // Compressed aside and copied back: deflating into `out` itself would
+    // first have to move the plain bytes (or everything before them) away.
+    let mut encoder = ZlibEncoder::new(Vec::with_capacity(plain.len() / 2), Compression::default());
+    let compressed = encoder
+        .write_all(plain)
         .and_then(|()| encoder.finish())
-        .map(drop)
         .map_err(|e| {
             TransportError::new(
                 TransportErrorKind::Compress,
                 format!("cannot compress the payload: {e}"),
             )
-        })
+        })?;
+    out.truncate(from);
+    out.extend_from_slice(&compressed);
+    Ok(())
 }
 
 #[cfg(test)]

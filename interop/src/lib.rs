@@ -1,0 +1,21 @@
+//! The services the project's binaries serve and call, generated at build
+//! time from the workspace's `idl/`:
+//!
+//! - [`echo`]: the echo service of the benchmarks (`idl/echo.thrift`), with
+//!   zero-copy strings;
+//! - [`thrift_test`]: Apache Thrift's cross-language test service
+//!   (`idl/ThriftTest.thrift`), for interoperability with other
+//!   implementations.
+
+mod generated_echo {
+    include!(concat!(env!("OUT_DIR"), "/thriftgen/mod.rs"));
+}
+
+mod generated_thrift_test {
+    include!(concat!(env!("OUT_DIR"), "/thrift_test/mod.rs"));
+}
+
+pub use generated_echo::echo;
+pub use generated_thrift_test::thrift_test;
+
+pub mod cli;
