@@ -13,9 +13,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use thriftgen_interop::thrift_test::{
-    Insanity, Numberz, SecondService, SecondServiceProcessor, ThriftTest,
-    ThriftTestProcessor, ThriftTestTestExceptionError, ThriftTestTestMultiExceptionError,
-    UserId, Xception, Xception2, Xtruct, Xtruct2,
+    Insanity, Numberz, SecondService, SecondServiceProcessor, ThriftTest, ThriftTestProcessor,
+    ThriftTestTestExceptionError, ThriftTestTestMultiExceptionError, UserId, Xception, Xception2,
+    Xtruct, Xtruct2,
 };
 use thriftgen_runtime::bytes::Bytes;
 use thriftgen_runtime::protocol::{ApplicationErrorKind, ApplicationException};
@@ -125,7 +125,11 @@ impl ThriftTest for TestHandler {
     }
 
     /// `{-4: {-4: -4, -3: -3, -2: -2, -1: -1}, 4: {1: 1, 2: 2, 3: 3, 4: 4}}`.
-    fn test_map_map(&self, _: &CallContext, _hello: i32) -> Result<HashMap<i32, HashMap<i32, i32>>> {
+    fn test_map_map(
+        &self,
+        _: &CallContext,
+        _hello: i32,
+    ) -> Result<HashMap<i32, HashMap<i32, i32>>> {
         Ok(HashMap::from([
             (-4, (1..=4).map(|i| (-i, -i)).collect()),
             (4, (1..=4).map(|i| (i, i)).collect()),
@@ -138,10 +142,7 @@ impl ThriftTest for TestHandler {
         _: &CallContext,
         argument: Insanity,
     ) -> Result<HashMap<UserId, HashMap<Numberz, Insanity>>> {
-        let first = HashMap::from([
-            (Numberz::TWO, argument.clone()),
-            (Numberz::THREE, argument),
-        ]);
+        let first = HashMap::from([(Numberz::TWO, argument.clone()), (Numberz::THREE, argument)]);
         let second = HashMap::from([(Numberz::SIX, Insanity::default())]);
         Ok(HashMap::from([(1, first), (2, second)]))
     }
@@ -168,7 +169,11 @@ impl ThriftTest for TestHandler {
 
     /// `"Xception"` throws `Xception(1001, arg)`; `"TException"` fails with an
     /// application error; anything else returns.
-    fn test_exception(&self, _: &CallContext, arg: String) -> Result<(), ThriftTestTestExceptionError> {
+    fn test_exception(
+        &self,
+        _: &CallContext,
+        arg: String,
+    ) -> Result<(), ThriftTestTestExceptionError> {
         match arg.as_str() {
             "Xception" => Err(Xception {
                 error_code: Some(1001),
@@ -238,7 +243,10 @@ fn main() -> std::io::Result<()> {
     };
     let handler = Arc::new(TestHandler);
     let processor = Multiplexed::new("ThriftTest", ThriftTestProcessor::new(Arc::clone(&handler)))
-        .with("SecondService", SecondServiceProcessor::new(Arc::clone(&handler)))
+        .with(
+            "SecondService",
+            SecondServiceProcessor::new(Arc::clone(&handler)),
+        )
         .with_default(ThriftTestProcessor::new(handler));
     let server = Server::new(processor)
         .options(options)

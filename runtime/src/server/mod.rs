@@ -81,6 +81,11 @@ pub struct ServerOptions {
     /// Bytes read from one connection per poll turn before the others get
     /// their turn (default 64 KiB).
     pub read_budget: usize,
+    /// Reply bytes waiting for a connection's socket beyond which its
+    /// requests are not read until the peer takes its replies (default
+    /// 4 MiB): a client that sends without reading cannot make the server
+    /// buffer without end.
+    pub max_pending_output: usize,
 }
 
 impl Default for ServerOptions {
@@ -96,6 +101,7 @@ impl Default for ServerOptions {
             transport_limits: TransportLimits::DEFAULT,
             max_in_flight: 64,
             read_budget: 64 * 1024,
+            max_pending_output: 4 * 1024 * 1024,
         }
     }
 }

@@ -81,6 +81,8 @@ struct Conn {
     blocked_since: Option<Instant>,
     /// Already on the dirty list this turn.
     dirty: bool,
+    /// Reading stopped for back-pressure; resume when output drains.
+    paused: bool,
 }
 
 pub(super) struct Poller<P> {
@@ -252,6 +254,7 @@ impl<P: Processor> Poller<P> {
             partial_since: None,
             blocked_since: None,
             dirty: false,
+            paused: false,
         });
     }
 
@@ -305,8 +308,11 @@ impl<P: Processor> Poller<P> {
         let mut more = false;
         // In worker mode a connection with too much in flight is not read:
         // its requests wait in the kernel (back-pressure).
-        let throttled = self.workers.is_some() && conn.in_flight >= self.options.max_in_flight;
+        let throttled = (self.workers.is_some() && conn.in_flight >= self.options.max_in_flight)
+            || conn.output.len() >= self.options.max_pending_output;
         if throttled {
+            // Read again once replies have gone out (see `flush`).
+            conn.paused = true;
             return;
         }
         loop {
@@ -548,9 +554,14 @@ impl<P: Processor> Poller<P> {
             }
             if conn.closing && conn.in_flight == 0 {
                 self.close(slot, "closing");
+                return;
             }
         } else if conn.blocked_since.is_none() {
             conn.blocked_since = Some(Instant::now());
+        }
+        if conn.paused && conn.output.len() < self.options.max_pending_output {
+            conn.paused = false;
+            self.ready.push(slot);
         }
     }
 

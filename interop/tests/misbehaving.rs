@@ -1,0 +1,329 @@
+//! Peers that misbehave close their own connection, never the server: while
+//! each misbehaviour runs, a well-behaved client keeps getting answers.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use thriftgen_interop::echo::{
+    EchoServer, EchoServerClient, EchoServerProcessor, Request, Response,
+};
+use thriftgen_runtime::client::ClientOptions;
+use thriftgen_runtime::protocol::MessageHeader;
+use thriftgen_runtime::protocol::{ApplicationException, BinaryWriter, OutputProtocol};
+use thriftgen_runtime::server::{Handlers, RunningServer, Server, ServerOptions};
+use thriftgen_runtime::service::CallContext;
+use thriftgen_runtime::transport::{Dialect, ProtocolId};
+use thriftgen_runtime::{bytes::BytesMut, ByteString, MessageType, Struct};
+
+struct Echo;
+
+impl EchoServer for Echo {
+    fn echo(&self, _ctx: &CallContext, req: Request) -> Result<Response, ApplicationException> {
+        if req.action == "panic" {
+            panic!("asked to panic");
+        }
+        if req.action == "sleep" {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(Response {
+            action: req.action,
+            msg: req.msg,
+        })
+    }
+}
+
+fn server(handlers: Handlers) -> RunningServer {
+    Server::new(EchoServerProcessor::new(Echo))
+        .options(ServerOptions {
+            pollers: 2,
+            handlers,
+            read_timeout: Some(Duration::from_millis(300)),
+            write_timeout: Some(Duration::from_millis(500)),
+            idle_timeout: Some(Duration::from_secs(30)),
+            max_pending_output: 256 * 1024,
+            ..ServerOptions::default()
+        })
+        .bind("127.0.0.1:0")
+        .unwrap()
+}
+
+fn request(action: &str, msg: &str) -> Request {
+    Request {
+        action: ByteString::from(action.to_string()),
+        msg: ByteString::from(msg.to_string()),
+    }
+}
+
+/// A client calling in a loop until stopped; counts its good answers and
+/// fails the test on any bad one.
+struct Witness {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<u64>,
+}
+
+impl Witness {
+    fn start(addr: SocketAddr) -> Witness {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut client = EchoServerClient::connect(addr, ClientOptions::default()).unwrap();
+            let mut n = 0;
+            while !flag.load(Ordering::SeqCst) {
+                let msg = format!("witness {n}");
+                let reply = client
+                    .echo(request("echo", &msg))
+                    .expect("the witness is served");
+                assert_eq!(reply.msg, msg.as_str());
+                n += 1;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            n
+        });
+        Witness { stop, thread }
+    }
+
+    fn finish(self) -> u64 {
+        self.stop.store(true, Ordering::SeqCst);
+        let n = self.thread.join().expect("the witness never failed");
+        assert!(n > 0, "the witness got answers");
+        n
+    }
+}
+
+/// Waits until the server closes `stream` (read gives 0 or an error).
+fn closed_by_server(stream: &mut TcpStream, within: Duration) -> bool {
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut buf = [0u8; 4096];
+    let start = Instant::now();
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                return false
+            }
+            Err(_) => return true,
+        }
+        if start.elapsed() > within {
+            return false;
+        }
+    }
+}
+
+/// A framed binary echo call.
+fn framed_call(seqid: i32, msg: &str) -> Vec<u8> {
+    let mut out = BytesMut::new();
+    out.extend_from_slice(&[0; 4]);
+    let mut w = BinaryWriter::new(&mut out);
+    w.write_message_begin(&MessageHeader {
+        name: ByteString::from_static("Echo"),
+        kind: MessageType::Call,
+        seqid,
+    })
+    .unwrap();
+    w.write_struct_begin("Echo_args").unwrap();
+    w.write_field_begin(thriftgen_runtime::TType::Struct, 1)
+        .unwrap();
+    request("echo", msg).write(&mut w).unwrap();
+    w.write_field_end().unwrap();
+    w.write_field_stop().unwrap();
+    w.write_struct_end().unwrap();
+    let len = (out.len() - 4) as u32;
+    out[..4].copy_from_slice(&len.to_be_bytes());
+    out.to_vec()
+}
+
+#[test]
+fn garbage_truncated_and_oversized_frames_close_only_their_connection() {
+    for handlers in [Handlers::Inline, Handlers::Workers(2)] {
+        let server = server(handlers);
+        let addr = server.local_addr();
+        let witness = Witness::start(addr);
+
+        // Garbage: not a dialect at all.
+        let mut garbage = TcpStream::connect(addr).unwrap();
+        garbage
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        assert!(
+            closed_by_server(&mut garbage, Duration::from_secs(2)),
+            "garbage"
+        );
+
+        // An oversized frame: 1 GiB announced.
+        let mut big = TcpStream::connect(addr).unwrap();
+        big.write_all(&[0x40, 0, 0, 0, 0x80, 0x01, 0, 1]).unwrap();
+        assert!(
+            closed_by_server(&mut big, Duration::from_secs(2)),
+            "oversized"
+        );
+
+        // A framed message that is garbage inside: PROTOCOL_ERROR, close.
+        let mut bad = TcpStream::connect(addr).unwrap();
+        bad.write_all(&[0, 0, 0, 6, 0x80, 0x01, 0, 1, 0xff, 0xff])
+            .unwrap();
+        assert!(
+            closed_by_server(&mut bad, Duration::from_secs(2)),
+            "bad message"
+        );
+
+        // A truncated frame that never completes: the read timeout.
+        let mut stalled = TcpStream::connect(addr).unwrap();
+        let call = framed_call(1, "never finished");
+        stalled.write_all(&call[..call.len() / 2]).unwrap();
+        let started = Instant::now();
+        assert!(
+            closed_by_server(&mut stalled, Duration::from_secs(3)),
+            "stalled"
+        );
+        assert!(
+            started.elapsed() >= Duration::from_millis(200),
+            "closed by the timeout"
+        );
+
+        // Abrupt disconnects, mid-request and mid-reply.
+        for _ in 0..20 {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(&call[..call.len() / 3]).unwrap();
+            drop(s);
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(&framed_call(2, &"x".repeat(100_000))).unwrap();
+            drop(s);
+        }
+
+        witness.finish();
+        let stats = server.shutdown(Duration::from_secs(5));
+        assert!(stats.errors >= 4, "{stats:?}");
+    }
+}
+
+#[test]
+fn a_slow_writer_is_served_and_a_slow_reader_is_cut_off() {
+    let server = server(Handlers::Inline);
+    let addr = server.local_addr();
+    let witness = Witness::start(addr);
+
+    // A slow writer: one byte every 10 ms (each gap within the read
+    // timeout): still served.
+    let mut slow = TcpStream::connect(addr).unwrap();
+    slow.set_nodelay(true).unwrap();
+    let call = framed_call(7, "slow");
+    for chunk in call.chunks(16) {
+        slow.write_all(chunk).unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    slow.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut len = [0u8; 4];
+    slow.read_exact(&mut len).unwrap();
+    let mut reply = vec![0; u32::from_be_bytes(len) as usize];
+    slow.read_exact(&mut reply).unwrap();
+    assert!(reply.windows(4).any(|w| w == b"slow"));
+
+    // A reader that never reads: sends calls with big replies until the
+    // server stops reading it (back-pressure) and the write timeout closes
+    // it. The sender must not block forever: its writes time out too.
+    let mut hog = TcpStream::connect(addr).unwrap();
+    hog.set_write_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let big = framed_call(9, &"y".repeat(64 * 1024));
+    let started = Instant::now();
+    let mut sent = 0;
+    while started.elapsed() < Duration::from_secs(5) {
+        match hog.write_all(&big) {
+            Ok(()) => sent += 1,
+            Err(_) => break,
+        }
+    }
+    assert!(sent > 0);
+    // The server closes it within its write timeout (plus a sweep tick).
+    std::thread::sleep(Duration::from_millis(1200));
+    let open = server.stats().connections_open;
+    assert!(open <= 3, "the hog is closed: {open} open");
+
+    witness.finish();
+    server.shutdown(Duration::from_secs(5));
+}
+
+#[test]
+fn panics_unknown_methods_and_the_connection_cap() {
+    let server = Server::new(EchoServerProcessor::new(Echo))
+        .options(ServerOptions {
+            pollers: 1,
+            max_connections: 2,
+            ..ServerOptions::default()
+        })
+        .bind("127.0.0.1:0")
+        .unwrap();
+    let addr = server.local_addr();
+    let mut client = EchoServerClient::connect(addr, ClientOptions::default()).unwrap();
+    let err = client.echo(request("panic", "")).unwrap_err();
+    assert!(err.to_string().contains("internal error"), "{err}");
+    assert_eq!(client.echo(request("echo", "after")).unwrap().msg, "after");
+
+    let _second = EchoServerClient::connect(addr, ClientOptions::default()).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut third = TcpStream::connect(addr).unwrap();
+    assert!(
+        closed_by_server(&mut third, Duration::from_secs(2)),
+        "over the cap"
+    );
+    assert_eq!(server.stats().connections_rejected, 1);
+    server.shutdown(Duration::from_secs(5));
+}
+
+#[test]
+fn shutdown_under_load_loses_no_accepted_request() {
+    for handlers in [Handlers::Inline, Handlers::Workers(2)] {
+        let server = server(handlers);
+        let addr = server.local_addr();
+        let answered = Arc::new(AtomicU64::new(0));
+        let clients: Vec<_> = (0..8)
+            .map(|i| {
+                let answered = Arc::clone(&answered);
+                std::thread::spawn(move || {
+                    let options = ClientOptions::new(
+                        if i % 2 == 0 {
+                            Dialect::Framed
+                        } else {
+                            Dialect::Header
+                        },
+                        ProtocolId::Compact,
+                    );
+                    let mut client = EchoServerClient::connect(addr, options).unwrap();
+                    let deadline = Instant::now() + Duration::from_secs(10);
+                    while Instant::now() < deadline {
+                        match client.echo(request(if i == 0 { "sleep" } else { "echo" }, "load")) {
+                            Ok(reply) => {
+                                assert_eq!(reply.msg, "load");
+                                answered.fetch_add(1, Ordering::SeqCst);
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(300));
+        let stats = server.shutdown(Duration::from_secs(5));
+        for c in clients {
+            c.join().unwrap();
+        }
+        assert!(stats.requests > 0);
+        assert_eq!(
+            stats.replies,
+            answered.load(Ordering::SeqCst),
+            "every reply written was read: {stats:?}"
+        );
+        assert_eq!(
+            stats.requests, stats.replies,
+            "every request answered: {stats:?}"
+        );
+        assert_eq!(stats.connections_open, 0);
+    }
+}
