@@ -26,6 +26,17 @@ bench-cli:
     cargo run -q --release -p thriftgen --example large_idl -- 3000 > target/bench/large.thrift
     hyperfine -N --warmup 5 'target/release/thriftgen check target/bench/large.thrift'
 
+# Our ThriftTest server and client against Apache Thrift's Python library
+# (installs thrift-compiler and a Python venv if missing; see interop/README.md).
+interop:
+    cargo build --release -p thriftgen-interop
+    bash interop/run.sh
+
+# The echo server against raw-echo and Volo with ../shared/bench's load
+# generator (see BENCHMARKS.md).
+bench-echo:
+    bash bench/echo.sh
+
 # Review changed snapshots (needs cargo-insta).
 snapshots:
     cargo insta review

@@ -349,7 +349,14 @@ impl Client {
             self.input.resize(len + 8192, 0);
             let read = self.stream.read(&mut self.input[len..]);
             self.input.truncate(len + *read.as_ref().unwrap_or(&0));
-            if read? == 0 {
+            let read = read.map_err(|e| match e.kind() {
+                // A read timeout shows as "would block" on Unix.
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                    io::Error::new(io::ErrorKind::TimedOut, "no reply within the read timeout")
+                }
+                _ => e,
+            })?;
+            if read == 0 {
                 return Err(ClientError::BadReply(
                     "the server closed the connection".to_string(),
                 ));

@@ -19,7 +19,7 @@ struct Args {
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:9090")]
     addr: String,
-    /// Poller threads (default: one per CPU).
+    /// Poller threads (default: one per two CPUs).
     #[arg(long)]
     pollers: Option<usize>,
     /// Run handlers on a pool of N worker threads.

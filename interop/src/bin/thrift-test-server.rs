@@ -32,7 +32,7 @@ struct Args {
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
-    /// Poller threads (default: one per CPU).
+    /// Poller threads (default: one per two CPUs).
     #[arg(long)]
     pollers: Option<usize>,
     /// Worker threads for handlers (testOneway sleeps, so handlers run on

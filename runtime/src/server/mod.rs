@@ -56,7 +56,11 @@ pub enum Handlers {
 /// How a server behaves. Every limit is on by default.
 #[derive(Clone, Debug)]
 pub struct ServerOptions {
-    /// Poller threads (default: one per CPU).
+    /// Poller threads (default: one per two CPUs, at least one). A poller
+    /// with inline handlers keeps one core busy under load; the other cores
+    /// are left to the kernel's network work, workers and the rest of the
+    /// process. (netpoll's default is one poller per 20 CPUs, but its
+    /// handlers run elsewhere.) Measure before raising it.
     pub pollers: usize,
     /// Where handlers run (default [`Handlers::Inline`]).
     pub handlers: Handlers,
@@ -91,7 +95,7 @@ pub struct ServerOptions {
 impl Default for ServerOptions {
     fn default() -> ServerOptions {
         ServerOptions {
-            pollers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            pollers: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             handlers: Handlers::Inline,
             max_connections: 100_000,
             read_timeout: Some(Duration::from_secs(30)),

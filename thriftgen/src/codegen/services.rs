@@ -467,7 +467,16 @@ fn dispatch_arm(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> TokenStrea
             quote!(#local)
         } else if let (Requiredness::Default, Some(v)) = (p.requiredness, &p.default) {
             let v = ctx.value(v, &p.ty, def.module);
-            quote!(#local.unwrap_or_else(|| #v))
+            let scalar = match ctx.ir.resolve(&p.ty) {
+                Type::Bool | Type::I8 | Type::I16 | Type::I32 | Type::I64 | Type::Double => true,
+                Type::Def(id) => matches!(ctx.ir.def(*id).kind, DefKind::Enum(_)),
+                _ => false,
+            };
+            if scalar {
+                quote!(#local.unwrap_or(#v))
+            } else {
+                quote!(#local.unwrap_or_else(|| #v))
+            }
         } else if p.requiredness == Requiredness::Default && ctx.type_default(&p.ty) {
             quote!(#local.unwrap_or_default())
         } else {
