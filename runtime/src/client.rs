@@ -163,11 +163,13 @@ impl<E> From<ClientError> for CallError<E> {
     }
 }
 
-/// One connection to a server; one call at a time.
+/// One connection to a server; one call at a time. Generic over the
+/// framing: the built-in dialects by default ([`ClientOptions::dialect`]),
+/// or a [`Transport`] of one's own ([`Client::with_transport`]).
 #[derive(Debug)]
-pub struct Client {
+pub struct Client<T = AnyTransport> {
     stream: TcpStream,
-    transport: AnyTransport,
+    transport: T,
     options: ClientOptions,
     seqid: i32,
     out: BytesMut,
@@ -209,12 +211,30 @@ impl Client {
     ///
     /// When the stream's options cannot be set.
     pub fn from_stream(stream: TcpStream, options: ClientOptions) -> Result<Client, ClientError> {
+        let transport = AnyTransport::new(options.dialect, options.transport_limits);
+        Client::with_transport(stream, options, transport)
+    }
+}
+
+impl<T: Transport> Client<T> {
+    /// A client over a connected stream that frames calls with `transport`
+    /// (`options.dialect` is then only passed to it in each call's
+    /// [`FrameInfo`]).
+    ///
+    /// # Errors
+    ///
+    /// When the stream's options cannot be set.
+    pub fn with_transport(
+        stream: TcpStream,
+        options: ClientOptions,
+        transport: T,
+    ) -> Result<Client<T>, ClientError> {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(options.read_timeout)?;
         stream.set_write_timeout(options.write_timeout)?;
         Ok(Client {
             stream,
-            transport: AnyTransport::new(options.dialect, options.transport_limits),
+            transport,
             options,
             seqid: 0,
             out: BytesMut::with_capacity(4096),

@@ -131,7 +131,11 @@ fn order(id: i64, customer: &str) -> Order {
     }
 }
 
-fn exercise(client: &mut OrderServiceClient, shop: &Shop, base: i64) {
+fn exercise<T: thriftgen_runtime::transport::Transport>(
+    client: &mut OrderServiceClient<T>,
+    shop: &Shop,
+    base: i64,
+) {
     assert!(client.ping().unwrap());
     assert_eq!(client.place(order(base + 1, "ann")).unwrap(), base + 1);
     assert_eq!(client.place(order(base + 2, "ann")).unwrap(), base + 2);
@@ -261,5 +265,100 @@ fn kind_of(e: thriftgen_tests::gen::services::OrderServicePlaceError) -> OrderSe
             OrderServicePlaceErrorExt(e.kind)
         }
         other => panic!("expected an application error, got {other:?}"),
+    }
+}
+
+/// A framing of one's own: `TG`, a 4-byte big-endian length, then a compact
+/// protocol message. Plugged into the server and into a generated client.
+#[derive(Debug, Default)]
+struct MagicFramed;
+
+impl thriftgen_runtime::transport::Transport for MagicFramed {
+    fn decode(
+        &mut self,
+        input: &mut thriftgen_runtime::bytes::BytesMut,
+    ) -> Result<
+        Option<thriftgen_runtime::transport::Frame>,
+        thriftgen_runtime::transport::TransportError,
+    > {
+        use thriftgen_runtime::transport::{Frame, FrameInfo, TransportError, TransportErrorKind};
+        if input.len() < 6 {
+            return Ok(None);
+        }
+        if &input[..2] != b"TG" {
+            return Err(TransportError::new(TransportErrorKind::BadMagic, "not TG"));
+        }
+        let len = u32::from_be_bytes([input[2], input[3], input[4], input[5]]) as usize;
+        if len > 1 << 20 {
+            return Err(TransportError::new(
+                TransportErrorKind::FrameTooLarge,
+                "too big",
+            ));
+        }
+        if input.len() < 6 + len {
+            return Ok(None);
+        }
+        let mut frame = input.split_to(6 + len);
+        let payload = frame.split_off(6).freeze();
+        Ok(Some(Frame {
+            payload,
+            info: FrameInfo::new(Dialect::Framed, ProtocolId::Compact),
+        }))
+    }
+
+    fn begin(
+        &mut self,
+        out: &mut thriftgen_runtime::bytes::BytesMut,
+        _info: &thriftgen_runtime::transport::FrameInfo,
+    ) -> Result<
+        thriftgen_runtime::transport::FrameStart,
+        thriftgen_runtime::transport::TransportError,
+    > {
+        let frame = out.len();
+        out.extend_from_slice(b"TG\0\0\0\0");
+        Ok(thriftgen_runtime::transport::FrameStart::new(
+            frame,
+            out.len(),
+        ))
+    }
+
+    fn finish(
+        &mut self,
+        out: &mut thriftgen_runtime::bytes::BytesMut,
+        start: thriftgen_runtime::transport::FrameStart,
+        _info: &thriftgen_runtime::transport::FrameInfo,
+    ) -> Result<(), thriftgen_runtime::transport::TransportError> {
+        let len = (out.len() - start.payload_offset()) as u32;
+        out[start.frame_offset() + 2..start.payload_offset()].copy_from_slice(&len.to_be_bytes());
+        Ok(())
+    }
+}
+
+#[test]
+fn a_framing_of_ones_own_plugs_into_server_and_client() {
+    for handlers in [Handlers::Inline, Handlers::Workers(2)] {
+        let shop = Arc::new(Shop::default());
+        let server = Server::new(OrderServiceProcessor::new(Arc::clone(&shop)))
+            .options(ServerOptions {
+                pollers: 1,
+                handlers,
+                ..ServerOptions::default()
+            })
+            .transport(|_limits| MagicFramed)
+            .bind("127.0.0.1:0")
+            .unwrap();
+        let stream = std::net::TcpStream::connect(server.local_addr()).unwrap();
+        let options = ClientOptions::new(Dialect::Framed, ProtocolId::Compact);
+        let connection =
+            thriftgen_runtime::client::Client::with_transport(stream, options, MagicFramed)
+                .unwrap();
+        let mut client = OrderServiceClient::new(connection);
+        exercise(&mut client, &shop, 0);
+
+        // A standard framed client is not understood by this server.
+        let mut plain =
+            OrderServiceClient::connect(server.local_addr(), ClientOptions::default()).unwrap();
+        assert!(matches!(plain.ping(), Err(CallError::Client(_))));
+        server.shutdown(Duration::from_secs(5));
     }
 }

@@ -32,7 +32,7 @@ mod workers;
 
 use crate::protocol::Limits;
 use crate::service::Processor;
-use crate::transport::TransportLimits;
+use crate::transport::{Detect, Transport, TransportLimits};
 use mio::Waker;
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
@@ -173,26 +173,83 @@ impl Shared {
     }
 }
 
-/// A server to be started: a processor and options.
+/// Makes the [`Transport`] of each new connection: the server's framing.
+///
+/// The default, [`AutoDetect`], detects every built-in dialect per
+/// connection. A closure `Fn(TransportLimits) -> T` works too, for a framing
+/// of one's own:
+///
+/// ```ignore
+/// Server::new(processor).transport(|limits| MyFraming::new(limits))
+/// ```
+pub trait NewTransport: Send + Sync + 'static {
+    /// The transport of one connection.
+    type Transport: Transport + Send + 'static;
+
+    /// A transport for a new connection.
+    fn new_transport(&self, limits: TransportLimits) -> Self::Transport;
+}
+
+/// Every built-in dialect, detected per connection from its first bytes
+/// (buffered, framed, THeader, TTHeader; binary or compact).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AutoDetect;
+
+impl NewTransport for AutoDetect {
+    type Transport = Detect;
+
+    fn new_transport(&self, limits: TransportLimits) -> Detect {
+        Detect::new(limits)
+    }
+}
+
+impl<F, T> NewTransport for F
+where
+    F: Fn(TransportLimits) -> T + Send + Sync + 'static,
+    T: Transport + Send + 'static,
+{
+    type Transport = T;
+
+    fn new_transport(&self, limits: TransportLimits) -> T {
+        self(limits)
+    }
+}
+
+/// A server to be started: a processor, a framing and options.
 #[derive(Debug)]
-pub struct Server<P> {
+pub struct Server<P, N = AutoDetect> {
     processor: P,
+    new_transport: N,
     options: ServerOptions,
 }
 
 impl<P: Processor> Server<P> {
-    /// A server of `processor` with the default options.
+    /// A server of `processor` with the default options, detecting every
+    /// built-in dialect.
     pub fn new(processor: P) -> Server<P> {
         Server {
             processor,
+            new_transport: AutoDetect,
             options: ServerOptions::default(),
         }
     }
+}
 
+impl<P: Processor, N: NewTransport> Server<P, N> {
     /// Replaces the options.
-    pub fn options(mut self, options: ServerOptions) -> Server<P> {
+    pub fn options(mut self, options: ServerOptions) -> Server<P, N> {
         self.options = options;
         self
+    }
+
+    /// Serves with a framing of one's own instead of detecting the built-in
+    /// ones.
+    pub fn transport<M: NewTransport>(self, new_transport: M) -> Server<P, M> {
+        Server {
+            processor: self.processor,
+            new_transport,
+            options: self.options,
+        }
     }
 
     /// Binds `addr` and starts serving.
@@ -223,10 +280,16 @@ impl<P: Processor> Server<P> {
             wakers: Mutex::new(Vec::new()),
         });
         let processor = Arc::new(self.processor);
+        let new_transport = Arc::new(self.new_transport);
         let mut threads = Vec::new();
         let workers = match options.handlers {
             Handlers::Workers(n) => {
-                let (pool, handles) = workers::start(n.max(1), Arc::clone(&processor), &options)?;
+                let (pool, handles) = workers::start(
+                    n.max(1),
+                    Arc::clone(&processor),
+                    Arc::clone(&new_transport),
+                    &options,
+                )?;
                 threads.extend(handles);
                 Some(pool)
             }
@@ -237,6 +300,7 @@ impl<P: Processor> Server<P> {
             let (poller, inbox) = poller::Poller::new(
                 id,
                 Arc::clone(&processor),
+                Arc::clone(&new_transport),
                 Arc::clone(&options),
                 Arc::clone(&shared),
                 workers.clone(),

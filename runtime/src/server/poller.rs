@@ -9,10 +9,10 @@
 
 use super::call::{self, Outcome};
 use super::workers::{Done, Job, WorkerPool};
-use super::{Counters, ServerOptions, Shared};
+use super::{Counters, NewTransport, ServerOptions, Shared};
 use crate::buffer::{read_into, BlockPool, ReadOutcome, BLOCK_SIZE};
 use crate::service::Processor;
-use crate::transport::{Detect, Transport};
+use crate::transport::Transport;
 use bytes::{Buf, BytesMut};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -56,12 +56,12 @@ impl Inbox {
 }
 
 #[derive(Debug)]
-struct Conn {
+struct Conn<T> {
     stream: TcpStream,
     peer: SocketAddr,
     /// Distinguishes this connection from earlier ones in the same slot.
     generation: u64,
-    transport: Detect,
+    transport: T,
     input: BytesMut,
     output: BytesMut,
     /// Requests handed to workers and not yet back.
@@ -85,15 +85,16 @@ struct Conn {
     paused: bool,
 }
 
-pub(super) struct Poller<P> {
+pub(super) struct Poller<P, N: NewTransport> {
     id: usize,
     poll: Poll,
     inbox: Arc<Inbox>,
     processor: Arc<P>,
+    new_transport: Arc<N>,
     options: Arc<ServerOptions>,
     shared: Arc<Shared>,
-    workers: Option<WorkerPool<P>>,
-    conns: Vec<Option<Conn>>,
+    workers: Option<WorkerPool>,
+    conns: Vec<Option<Conn<N::Transport>>>,
     free: Vec<usize>,
     generation: u64,
     pool: BlockPool,
@@ -104,7 +105,7 @@ pub(super) struct Poller<P> {
     next_sweep: Instant,
 }
 
-impl<P> std::fmt::Debug for Poller<P> {
+impl<P, N: NewTransport> std::fmt::Debug for Poller<P, N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Poller")
             .field("id", &self.id)
@@ -112,14 +113,15 @@ impl<P> std::fmt::Debug for Poller<P> {
     }
 }
 
-impl<P: Processor> Poller<P> {
+impl<P: Processor, N: NewTransport> Poller<P, N> {
     pub fn new(
         id: usize,
         processor: Arc<P>,
+        new_transport: Arc<N>,
         options: Arc<ServerOptions>,
         shared: Arc<Shared>,
-        workers: Option<WorkerPool<P>>,
-    ) -> io::Result<(Poller<P>, Arc<Inbox>)> {
+        workers: Option<WorkerPool>,
+    ) -> io::Result<(Poller<P, N>, Arc<Inbox>)> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let inbox = Arc::new(Inbox {
@@ -132,6 +134,7 @@ impl<P: Processor> Poller<P> {
             poll,
             inbox: Arc::clone(&inbox),
             processor,
+            new_transport,
             options,
             shared,
             workers,
@@ -242,7 +245,9 @@ impl<P: Processor> Poller<P> {
             stream,
             peer,
             generation: self.generation,
-            transport: Detect::new(self.options.transport_limits),
+            transport: self
+                .new_transport
+                .new_transport(self.options.transport_limits),
             input: BytesMut::new(),
             output: BytesMut::new(),
             in_flight: 0,

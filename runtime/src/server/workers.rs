@@ -5,10 +5,10 @@
 
 use super::call::{self, Outcome};
 use super::poller::Inbox;
-use super::ServerOptions;
+use super::{NewTransport, ServerOptions};
 use crate::protocol::Limits;
 use crate::service::Processor;
-use crate::transport::{AnyTransport, Frame, TransportLimits};
+use crate::transport::{Frame, TransportLimits};
 use bytes::{Bytes, BytesMut};
 use std::io;
 use std::net::SocketAddr;
@@ -38,27 +38,12 @@ pub(super) struct Done {
 }
 
 /// The pollers' side of the pool.
-pub(super) struct WorkerPool<P> {
+#[derive(Clone, Debug)]
+pub(super) struct WorkerPool {
     jobs: Sender<Job>,
-    _processor: std::marker::PhantomData<fn() -> P>,
 }
 
-impl<P> Clone for WorkerPool<P> {
-    fn clone(&self) -> Self {
-        WorkerPool {
-            jobs: self.jobs.clone(),
-            _processor: std::marker::PhantomData,
-        }
-    }
-}
-
-impl<P> std::fmt::Debug for WorkerPool<P> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WorkerPool").finish_non_exhaustive()
-    }
-}
-
-impl<P> WorkerPool<P> {
+impl WorkerPool {
     /// Queues a job. (The queue is bounded by the pollers, which stop
     /// reading a connection with `max_in_flight` requests out.)
     pub fn submit(&self, job: Job) {
@@ -71,38 +56,44 @@ impl<P> WorkerPool<P> {
     }
 }
 
-/// Starts `n` workers serving with `processor`.
-pub(super) fn start<P: Processor>(
+/// Starts `n` workers serving with `processor`, framing replies with
+/// transports from `new_transport`.
+pub(super) fn start<P: Processor, N: NewTransport>(
     n: usize,
     processor: Arc<P>,
+    new_transport: Arc<N>,
     options: &ServerOptions,
-) -> io::Result<(WorkerPool<P>, Vec<JoinHandle<()>>)> {
+) -> io::Result<(WorkerPool, Vec<JoinHandle<()>>)> {
     let (jobs, queue) = channel::<Job>();
     let queue = Arc::new(Mutex::new(queue));
     let mut handles = Vec::with_capacity(n);
     for i in 0..n {
         let queue = Arc::clone(&queue);
         let processor = Arc::clone(&processor);
+        let new_transport = Arc::clone(&new_transport);
         let limits = options.limits;
         let transport_limits = options.transport_limits;
         handles.push(
             std::thread::Builder::new()
                 .name(format!("thrift-worker-{i}"))
-                .spawn(move || work(&queue, &*processor, limits, transport_limits))?,
+                .spawn(move || {
+                    work(
+                        &queue,
+                        &*processor,
+                        &*new_transport,
+                        limits,
+                        transport_limits,
+                    )
+                })?,
         );
     }
-    Ok((
-        WorkerPool {
-            jobs,
-            _processor: std::marker::PhantomData,
-        },
-        handles,
-    ))
+    Ok((WorkerPool { jobs }, handles))
 }
 
-fn work<P: Processor>(
+fn work<P: Processor, N: NewTransport>(
     queue: &Mutex<Receiver<Job>>,
     processor: &P,
+    new_transport: &N,
     limits: Limits,
     transport_limits: TransportLimits,
 ) {
@@ -116,7 +107,9 @@ fn work<P: Processor>(
                 Err(_) => return,
             }
         };
-        let mut transport = AnyTransport::new(job.frame.info.dialect, transport_limits);
+        // A fresh transport frames the reply as the request's frame info
+        // says (a detecting one adopts the request's dialect).
+        let mut transport = new_transport.new_transport(transport_limits);
         out.clear();
         let outcome = call::serve(
             processor,

@@ -274,6 +274,17 @@ pub struct FrameStart {
 }
 
 impl FrameStart {
+    /// A frame starting at offset `frame` of the output buffer whose payload
+    /// starts at `payload`: what a transport of one's own returns from
+    /// [`Transport::begin`].
+    pub fn new(frame: usize, payload: usize) -> FrameStart {
+        FrameStart {
+            frame,
+            payload,
+            zlib_passes: 0,
+        }
+    }
+
     /// The offset in the output buffer where the frame starts.
     pub fn frame_offset(&self) -> usize {
         self.frame

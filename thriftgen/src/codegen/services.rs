@@ -768,17 +768,15 @@ fn client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
     );
     quote! {
         #[doc = #doc]
+        ///
+        /// Generic over the framing: the built-in dialects by default, or a
+        /// transport of one's own through `Client::with_transport`.
         #[derive(Debug)]
-        pub struct #client {
-            inner: #rt::client::Client,
+        pub struct #client<T = #rt::transport::AnyTransport> {
+            inner: #rt::client::Client<T>,
         }
 
         impl #client {
-            /// A client over an open connection.
-            pub fn new(inner: #rt::client::Client) -> Self {
-                Self { inner }
-            }
-
             /// Connects to `addr` with `options` (transport, protocol,
             /// timeouts).
             ///
@@ -791,10 +789,17 @@ fn client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
             ) -> ::std::result::Result<Self, #rt::client::ClientError> {
                 ::std::result::Result::Ok(Self::new(#rt::client::Client::connect(addr, options)?))
             }
+        }
+
+        impl<T: #rt::transport::Transport> #client<T> {
+            /// A client over an open connection.
+            pub fn new(inner: #rt::client::Client<T>) -> Self {
+                Self { inner }
+            }
 
             /// The connection: set headers for the next call, or change
             /// timeouts.
-            pub fn connection(&mut self) -> &mut #rt::client::Client {
+            pub fn connection(&mut self) -> &mut #rt::client::Client<T> {
                 &mut self.inner
             }
 
