@@ -7,17 +7,17 @@
 //! connect again.
 
 use crate::protocol::{
-    ApplicationException, BinaryReader, BinaryWriter, CompactReader, CompactWriter, InputProtocol,
-    Limits, MessageHeader, OutputProtocol, ProtocolError,
+    ApplicationException, InputProtocol, Limits, MessageHeader, OutputProtocol, Protocol,
+    ProtocolError, ProtocolVisitor, Protocols, Standard,
 };
 use crate::service::{Args, Reply};
 use crate::transport::{
     AnyTransport, Dialect, FrameInfo, Headers, ProtocolId, Transport, TransportError,
-    TransportLimits,
+    TransportErrorKind, TransportLimits,
 };
 use crate::wire::MessageType;
 use crate::ByteString;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -167,9 +167,10 @@ impl<E> From<ClientError> for CallError<E> {
 /// framing: the built-in dialects by default ([`ClientOptions::dialect`]),
 /// or a [`Transport`] of one's own ([`Client::with_transport`]).
 #[derive(Debug)]
-pub struct Client<T = AnyTransport> {
+pub struct Client<T = AnyTransport, X = Standard> {
     stream: TcpStream,
     transport: T,
+    protocols: X,
     options: ClientOptions,
     seqid: i32,
     out: BytesMut,
@@ -229,12 +230,31 @@ impl<T: Transport> Client<T> {
         options: ClientOptions,
         transport: T,
     ) -> Result<Client<T>, ClientError> {
+        Client::with_parts(stream, options, transport, Standard)
+    }
+}
+
+impl<T: Transport, X: Protocols> Client<T, X> {
+    /// A client over a connected stream that frames calls with `transport`
+    /// and speaks `protocols` (for a protocol of one's own, named by
+    /// `ProtocolId::Other` in [`ClientOptions::protocol`]).
+    ///
+    /// # Errors
+    ///
+    /// When the stream's options cannot be set.
+    pub fn with_parts(
+        stream: TcpStream,
+        options: ClientOptions,
+        transport: T,
+        protocols: X,
+    ) -> Result<Client<T, X>, ClientError> {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(options.read_timeout)?;
         stream.set_write_timeout(options.write_timeout)?;
         Ok(Client {
             stream,
             transport,
+            protocols,
             options,
             seqid: 0,
             out: BytesMut::with_capacity(4096),
@@ -335,19 +355,15 @@ impl<T: Transport> Client<T> {
         info.headers = std::mem::take(&mut self.headers);
         self.out.clear();
         let start = self.transport.begin(&mut self.out, &info)?;
-        let limits = self.options.limits;
-        match self.options.protocol {
-            ProtocolId::Binary => write_message(
-                &mut BinaryWriter::with_limits(&mut self.out, limits),
-                &header,
-                args,
-            )?,
-            ProtocolId::Compact => write_message(
-                &mut CompactWriter::with_limits(&mut self.out, limits),
-                &header,
-                args,
-            )?,
-        }
+        let encode = Encode {
+            out: &mut self.out,
+            limits: self.options.limits,
+            header: &header,
+            args,
+        };
+        self.protocols
+            .visit(self.options.protocol, encode)
+            .ok_or_else(|| unsupported(self.options.protocol))??;
         self.transport.finish(&mut self.out, start, &info)?;
         if let Err(e) = self.stream.write_all(&self.out) {
             self.broken = true;
@@ -383,19 +399,64 @@ impl<T: Transport> Client<T> {
             }
         };
         self.reply_headers = frame.info.headers;
-        let limits = self.options.limits;
-        match frame.info.protocol {
-            ProtocolId::Binary => read_reply::<R, _>(
-                &mut BinaryReader::with_limits(frame.payload, limits),
-                method,
-                seqid,
-            ),
-            ProtocolId::Compact => read_reply::<R, _>(
-                &mut CompactReader::with_limits(frame.payload, limits),
-                method,
-                seqid,
-            ),
-        }
+        let decode = Decode::<R> {
+            payload: frame.payload,
+            limits: self.options.limits,
+            method,
+            seqid,
+            reply: std::marker::PhantomData,
+        };
+        self.protocols
+            .visit(frame.info.protocol, decode)
+            .ok_or_else(|| unsupported(frame.info.protocol))?
+    }
+}
+
+fn unsupported(protocol: ProtocolId) -> ClientError {
+    ClientError::Transport(TransportError::new(
+        TransportErrorKind::UnsupportedProtocol,
+        format!("this client does not speak {protocol:?}"),
+    ))
+}
+
+/// Writes a call's message in whichever protocol is chosen.
+struct Encode<'a, A> {
+    out: &'a mut BytesMut,
+    limits: Limits,
+    header: &'a MessageHeader,
+    args: &'a A,
+}
+
+impl<A: Args> ProtocolVisitor for Encode<'_, A> {
+    type Output = Result<(), ProtocolError>;
+
+    fn visit<P: Protocol>(self) -> Self::Output {
+        write_message(
+            &mut P::writer(self.out, self.limits),
+            self.header,
+            self.args,
+        )
+    }
+}
+
+/// Reads a reply's message in whichever protocol its frame names.
+struct Decode<'a, R> {
+    payload: Bytes,
+    limits: Limits,
+    method: &'a str,
+    seqid: i32,
+    reply: std::marker::PhantomData<R>,
+}
+
+impl<R: Reply> ProtocolVisitor for Decode<'_, R> {
+    type Output = Result<Result<R::Ok, R::Err>, ClientError>;
+
+    fn visit<P: Protocol>(self) -> Self::Output {
+        read_reply::<R, _>(
+            &mut P::reader(self.payload, self.limits),
+            self.method,
+            self.seqid,
+        )
     }
 }
 

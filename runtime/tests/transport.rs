@@ -101,6 +101,7 @@ fn put_call(out: &mut BytesMut, protocol: ProtocolId, seqid: i32, blob: usize) {
     let written = match protocol {
         ProtocolId::Binary => write_call(&mut BinaryWriter::new(out), "echo", seqid, blob),
         ProtocolId::Compact => write_call(&mut CompactWriter::new(out), "echo", seqid, blob),
+        other => panic!("no writer for {other:?}"),
     };
     written.expect("the test message is valid");
 }
@@ -1177,6 +1178,7 @@ fn node_message(protocol: ProtocolId, node: &Node) -> Vec<u8> {
     let written = match protocol {
         ProtocolId::Binary => write(&mut BinaryWriter::new(&mut out), node),
         ProtocolId::Compact => write(&mut CompactWriter::new(&mut out), node),
+        other => panic!("no writer for {other:?}"),
     };
     written.expect("a valid node");
     out.to_vec()

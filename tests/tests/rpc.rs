@@ -131,8 +131,11 @@ fn order(id: i64, customer: &str) -> Order {
     }
 }
 
-fn exercise<T: thriftgen_runtime::transport::Transport>(
-    client: &mut OrderServiceClient<T>,
+fn exercise<
+    T: thriftgen_runtime::transport::Transport,
+    X: thriftgen_runtime::protocol::Protocols,
+>(
+    client: &mut OrderServiceClient<T, X>,
     shop: &Shop,
     base: i64,
 ) {
@@ -270,8 +273,8 @@ fn kind_of(e: thriftgen_tests::gen::services::OrderServicePlaceError) -> OrderSe
 
 /// A framing of one's own: `TG`, a 4-byte big-endian length, then a compact
 /// protocol message. Plugged into the server and into a generated client.
-#[derive(Debug, Default)]
-struct MagicFramed;
+#[derive(Debug, Clone, Copy)]
+struct MagicFramed(ProtocolId);
 
 impl thriftgen_runtime::transport::Transport for MagicFramed {
     fn decode(
@@ -302,7 +305,7 @@ impl thriftgen_runtime::transport::Transport for MagicFramed {
         let payload = frame.split_off(6).freeze();
         Ok(Some(Frame {
             payload,
-            info: FrameInfo::new(Dialect::Framed, ProtocolId::Compact),
+            info: FrameInfo::new(Dialect::Framed, self.0),
         }))
     }
 
@@ -344,14 +347,17 @@ fn a_framing_of_ones_own_plugs_into_server_and_client() {
                 handlers,
                 ..ServerOptions::default()
             })
-            .transport(|_limits| MagicFramed)
+            .transport(|_limits| MagicFramed(ProtocolId::Compact))
             .bind("127.0.0.1:0")
             .unwrap();
         let stream = std::net::TcpStream::connect(server.local_addr()).unwrap();
         let options = ClientOptions::new(Dialect::Framed, ProtocolId::Compact);
-        let connection =
-            thriftgen_runtime::client::Client::with_transport(stream, options, MagicFramed)
-                .unwrap();
+        let connection = thriftgen_runtime::client::Client::with_transport(
+            stream,
+            options,
+            MagicFramed(ProtocolId::Compact),
+        )
+        .unwrap();
         let mut client = OrderServiceClient::new(connection);
         exercise(&mut client, &shop, 0);
 
@@ -361,4 +367,83 @@ fn a_framing_of_ones_own_plugs_into_server_and_client() {
         assert!(matches!(plain.ping(), Err(CallError::Client(_))));
         server.shutdown(Duration::from_secs(5));
     }
+}
+
+/// A protocol of one's own: here the binary protocol under another id,
+/// counting the readers it makes so the test can tell it was used.
+struct Counted;
+
+static COUNTED_READERS: AtomicUsize = AtomicUsize::new(0);
+
+impl thriftgen_runtime::protocol::Protocol for Counted {
+    type Reader = thriftgen_runtime::protocol::BinaryReader;
+    type Writer<'a> = thriftgen_runtime::protocol::BinaryWriter<'a>;
+
+    fn reader(
+        message: thriftgen_runtime::bytes::Bytes,
+        limits: thriftgen_runtime::protocol::Limits,
+    ) -> Self::Reader {
+        COUNTED_READERS.fetch_add(1, Ordering::SeqCst);
+        thriftgen_runtime::protocol::BinaryReader::with_limits(message, limits)
+    }
+
+    fn writer(
+        out: &mut thriftgen_runtime::bytes::BytesMut,
+        limits: thriftgen_runtime::protocol::Limits,
+    ) -> Self::Writer<'_> {
+        thriftgen_runtime::protocol::BinaryWriter::with_limits(out, limits)
+    }
+}
+
+/// The standard protocols plus `Counted` as protocol 9.
+struct WithCounted;
+
+impl thriftgen_runtime::protocol::Protocols for WithCounted {
+    fn visit<V: thriftgen_runtime::protocol::ProtocolVisitor>(
+        &self,
+        id: ProtocolId,
+        visitor: V,
+    ) -> Option<V::Output> {
+        match id {
+            ProtocolId::Other(9) => Some(visitor.visit::<Counted>()),
+            id => thriftgen_runtime::protocol::Standard.visit(id, visitor),
+        }
+    }
+}
+
+#[test]
+fn a_protocol_of_ones_own_plugs_into_server_and_client() {
+    let shop = Arc::new(Shop::default());
+    let server = Server::new(OrderServiceProcessor::new(Arc::clone(&shop)))
+        .transport(|_limits| MagicFramed(ProtocolId::Other(9)))
+        .protocols(WithCounted)
+        .bind("127.0.0.1:0")
+        .unwrap();
+    let stream = std::net::TcpStream::connect(server.local_addr()).unwrap();
+    let options = ClientOptions::new(Dialect::Framed, ProtocolId::Other(9));
+    let connection = thriftgen_runtime::client::Client::with_parts(
+        stream,
+        options,
+        MagicFramed(ProtocolId::Other(9)),
+        WithCounted,
+    )
+    .unwrap();
+    let mut client = OrderServiceClient::new(connection);
+    let before = COUNTED_READERS.load(Ordering::SeqCst);
+    exercise(&mut client, &shop, 0);
+    // Each of the 10 calls is read by the server, and 9 replies by the client.
+    assert_eq!(COUNTED_READERS.load(Ordering::SeqCst) - before, 19);
+
+    // A client that only speaks the standard protocols cannot use protocol 9.
+    let stream = std::net::TcpStream::connect(server.local_addr()).unwrap();
+    let mut standard = OrderServiceClient::new(
+        thriftgen_runtime::client::Client::with_transport(
+            stream,
+            ClientOptions::new(Dialect::Framed, ProtocolId::Other(9)),
+            MagicFramed(ProtocolId::Other(9)),
+        )
+        .unwrap(),
+    );
+    assert!(matches!(standard.ping(), Err(CallError::Client(_))));
+    server.shutdown(Duration::from_secs(5));
 }

@@ -257,6 +257,64 @@ impl Protocol for Compact {
     }
 }
 
+/// Something done with one protocol, whichever it is: the server and the
+/// client hand one to [`Protocols::visit`] to decode or encode a message
+/// with the protocol a frame names, with static dispatch.
+pub trait ProtocolVisitor {
+    /// What the visit returns.
+    type Output;
+
+    /// Does the work with protocol `R`.
+    fn visit<R: Protocol>(self) -> Self::Output;
+}
+
+/// The protocols a server or client speaks, by [`ProtocolId`]: the standard
+/// ones ([`Standard`]: binary and compact), or those plus protocols of one's
+/// own:
+///
+/// ```ignore
+/// struct WithMine;
+/// impl Protocols for WithMine {
+///     fn visit<V: ProtocolVisitor>(&self, id: ProtocolId, v: V) -> Option<V::Output> {
+///         match id {
+///             ProtocolId::Other(7) => Some(v.visit::<Mine>()),
+///             id => Standard.visit(id, v),
+///         }
+///     }
+/// }
+/// ```
+///
+/// [`ProtocolId`]: crate::transport::ProtocolId
+pub trait Protocols: Send + Sync + 'static {
+    /// Runs `visitor` with the protocol `id` names, or `None` when this set
+    /// does not speak it.
+    fn visit<V: ProtocolVisitor>(
+        &self,
+        id: crate::transport::ProtocolId,
+        visitor: V,
+    ) -> Option<V::Output>;
+}
+
+/// Binary and compact.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Standard;
+
+impl Protocols for Standard {
+    #[inline]
+    fn visit<V: ProtocolVisitor>(
+        &self,
+        id: crate::transport::ProtocolId,
+        visitor: V,
+    ) -> Option<V::Output> {
+        use crate::transport::ProtocolId;
+        match id {
+            ProtocolId::Binary => Some(visitor.visit::<Binary>()),
+            ProtocolId::Compact => Some(visitor.visit::<Compact>()),
+            ProtocolId::Other(_) => None,
+        }
+    }
+}
+
 /// Writes values of one message.
 pub trait OutputProtocol {
     /// Writes a message header.

@@ -2,10 +2,11 @@
 //! shared by pollers (inline handlers) and workers.
 
 use crate::protocol::{
-    ApplicationErrorKind, ApplicationException, Binary, Compact, InputProtocol, Limits, Protocol,
+    ApplicationErrorKind, ApplicationException, InputProtocol, Limits, Protocol, ProtocolVisitor,
+    Protocols,
 };
 use crate::service::{write_exception, CallContext, ProcessError, Processed, Processor};
-use crate::transport::{Frame, ProtocolId, Transport};
+use crate::transport::{Frame, Transport};
 use crate::wire::MessageType;
 use crate::ByteString;
 use bytes::{Bytes, BytesMut};
@@ -24,8 +25,9 @@ pub(super) struct Outcome {
 }
 
 /// Serves `frame` with `processor`, appending the framed reply to `out`.
-pub(super) fn serve<P: Processor, T: Transport>(
+pub(super) fn serve<P: Processor, T: Transport, X: Protocols>(
     processor: &P,
+    protocols: &X,
     transport: &mut T,
     frame: Frame,
     peer: Option<SocketAddr>,
@@ -48,9 +50,22 @@ pub(super) fn serve<P: Processor, T: Transport>(
         }
     };
     let body = out.len();
-    let outcome = match info.protocol {
-        ProtocolId::Binary => run::<P, Binary>(processor, &ctx, payload, limits, out, body),
-        ProtocolId::Compact => run::<P, Compact>(processor, &ctx, payload, limits, out, body),
+    let visit = Run {
+        processor,
+        ctx: &ctx,
+        payload,
+        limits,
+        out: &mut *out,
+        body,
+    };
+    let Some(outcome) = protocols.visit(info.protocol, visit) else {
+        tracing::debug!(protocol = ?info.protocol, "a protocol this server does not speak");
+        out.truncate(mark);
+        return Outcome {
+            replied: false,
+            close: true,
+            error: true,
+        };
     };
     if !outcome.replied {
         out.truncate(mark);
@@ -66,6 +81,31 @@ pub(super) fn serve<P: Processor, T: Transport>(
         };
     }
     outcome
+}
+
+/// [`run`] as a [`ProtocolVisitor`], for the protocol the frame names.
+struct Run<'a, P> {
+    processor: &'a P,
+    ctx: &'a CallContext,
+    payload: Bytes,
+    limits: Limits,
+    out: &'a mut BytesMut,
+    body: usize,
+}
+
+impl<P: Processor> ProtocolVisitor for Run<'_, P> {
+    type Output = Outcome;
+
+    fn visit<R: Protocol>(self) -> Outcome {
+        run::<P, R>(
+            self.processor,
+            self.ctx,
+            self.payload,
+            self.limits,
+            self.out,
+            self.body,
+        )
+    }
 }
 
 /// Decodes the message header, dispatches, and turns every failure into the

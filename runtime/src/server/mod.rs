@@ -30,7 +30,7 @@ mod call;
 mod poller;
 mod workers;
 
-use crate::protocol::Limits;
+use crate::protocol::{Limits, Protocols, Standard};
 use crate::service::Processor;
 use crate::transport::{Detect, Transport, TransportLimits};
 use mio::Waker;
@@ -215,11 +215,13 @@ where
     }
 }
 
-/// A server to be started: a processor, a framing and options.
+/// A server to be started: a processor, a framing, the protocols it speaks
+/// and options.
 #[derive(Debug)]
-pub struct Server<P, N = AutoDetect> {
+pub struct Server<P, N = AutoDetect, X = Standard> {
     processor: P,
     new_transport: N,
+    protocols: X,
     options: ServerOptions,
 }
 
@@ -230,24 +232,37 @@ impl<P: Processor> Server<P> {
         Server {
             processor,
             new_transport: AutoDetect,
+            protocols: Standard,
             options: ServerOptions::default(),
         }
     }
 }
 
-impl<P: Processor, N: NewTransport> Server<P, N> {
+impl<P: Processor, N: NewTransport, X: Protocols> Server<P, N, X> {
     /// Replaces the options.
-    pub fn options(mut self, options: ServerOptions) -> Server<P, N> {
+    pub fn options(mut self, options: ServerOptions) -> Server<P, N, X> {
         self.options = options;
         self
     }
 
     /// Serves with a framing of one's own instead of detecting the built-in
     /// ones.
-    pub fn transport<M: NewTransport>(self, new_transport: M) -> Server<P, M> {
+    pub fn transport<M: NewTransport>(self, new_transport: M) -> Server<P, M, X> {
         Server {
             processor: self.processor,
             new_transport,
+            protocols: self.protocols,
+            options: self.options,
+        }
+    }
+
+    /// Speaks `protocols` (for example the standard ones plus a protocol of
+    /// one's own, named by `ProtocolId::Other`) instead of [`Standard`].
+    pub fn protocols<Y: Protocols>(self, protocols: Y) -> Server<P, N, Y> {
+        Server {
+            processor: self.processor,
+            new_transport: self.new_transport,
+            protocols,
             options: self.options,
         }
     }
@@ -281,6 +296,7 @@ impl<P: Processor, N: NewTransport> Server<P, N> {
         });
         let processor = Arc::new(self.processor);
         let new_transport = Arc::new(self.new_transport);
+        let protocols = Arc::new(self.protocols);
         let mut threads = Vec::new();
         let workers = match options.handlers {
             Handlers::Workers(n) => {
@@ -288,6 +304,7 @@ impl<P: Processor, N: NewTransport> Server<P, N> {
                     n.max(1),
                     Arc::clone(&processor),
                     Arc::clone(&new_transport),
+                    Arc::clone(&protocols),
                     &options,
                 )?;
                 threads.extend(handles);
@@ -301,6 +318,7 @@ impl<P: Processor, N: NewTransport> Server<P, N> {
                 id,
                 Arc::clone(&processor),
                 Arc::clone(&new_transport),
+                Arc::clone(&protocols),
                 Arc::clone(&options),
                 Arc::clone(&shared),
                 workers.clone(),

@@ -11,6 +11,7 @@ use super::call::{self, Outcome};
 use super::workers::{Done, Job, WorkerPool};
 use super::{Counters, NewTransport, ServerOptions, Shared};
 use crate::buffer::{read_into, BlockPool, ReadOutcome, BLOCK_SIZE};
+use crate::protocol::Protocols;
 use crate::service::Processor;
 use crate::transport::Transport;
 use bytes::{Buf, BytesMut};
@@ -85,12 +86,13 @@ struct Conn<T> {
     paused: bool,
 }
 
-pub(super) struct Poller<P, N: NewTransport> {
+pub(super) struct Poller<P, N: NewTransport, X> {
     id: usize,
     poll: Poll,
     inbox: Arc<Inbox>,
     processor: Arc<P>,
     new_transport: Arc<N>,
+    protocols: Arc<X>,
     options: Arc<ServerOptions>,
     shared: Arc<Shared>,
     workers: Option<WorkerPool>,
@@ -105,7 +107,7 @@ pub(super) struct Poller<P, N: NewTransport> {
     next_sweep: Instant,
 }
 
-impl<P, N: NewTransport> std::fmt::Debug for Poller<P, N> {
+impl<P, N: NewTransport, X> std::fmt::Debug for Poller<P, N, X> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Poller")
             .field("id", &self.id)
@@ -113,15 +115,16 @@ impl<P, N: NewTransport> std::fmt::Debug for Poller<P, N> {
     }
 }
 
-impl<P: Processor, N: NewTransport> Poller<P, N> {
+impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
     pub fn new(
         id: usize,
         processor: Arc<P>,
         new_transport: Arc<N>,
+        protocols: Arc<X>,
         options: Arc<ServerOptions>,
         shared: Arc<Shared>,
         workers: Option<WorkerPool>,
-    ) -> io::Result<(Poller<P, N>, Arc<Inbox>)> {
+    ) -> io::Result<(Poller<P, N, X>, Arc<Inbox>)> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let inbox = Arc::new(Inbox {
@@ -135,6 +138,7 @@ impl<P: Processor, N: NewTransport> Poller<P, N> {
             inbox: Arc::clone(&inbox),
             processor,
             new_transport,
+            protocols,
             options,
             shared,
             workers,
@@ -412,6 +416,7 @@ impl<P: Processor, N: NewTransport> Poller<P, N> {
                     }
                     let outcome: Outcome = call::serve(
                         &*self.processor,
+                        &*self.protocols,
                         &mut conn.transport,
                         frame,
                         Some(conn.peer),

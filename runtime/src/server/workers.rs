@@ -6,7 +6,7 @@
 use super::call::{self, Outcome};
 use super::poller::Inbox;
 use super::{NewTransport, ServerOptions};
-use crate::protocol::Limits;
+use crate::protocol::{Limits, Protocols};
 use crate::service::Processor;
 use crate::transport::{Frame, TransportLimits};
 use bytes::{Bytes, BytesMut};
@@ -58,10 +58,11 @@ impl WorkerPool {
 
 /// Starts `n` workers serving with `processor`, framing replies with
 /// transports from `new_transport`.
-pub(super) fn start<P: Processor, N: NewTransport>(
+pub(super) fn start<P: Processor, N: NewTransport, X: Protocols>(
     n: usize,
     processor: Arc<P>,
     new_transport: Arc<N>,
+    protocols: Arc<X>,
     options: &ServerOptions,
 ) -> io::Result<(WorkerPool, Vec<JoinHandle<()>>)> {
     let (jobs, queue) = channel::<Job>();
@@ -71,6 +72,7 @@ pub(super) fn start<P: Processor, N: NewTransport>(
         let queue = Arc::clone(&queue);
         let processor = Arc::clone(&processor);
         let new_transport = Arc::clone(&new_transport);
+        let protocols = Arc::clone(&protocols);
         let limits = options.limits;
         let transport_limits = options.transport_limits;
         handles.push(
@@ -81,6 +83,7 @@ pub(super) fn start<P: Processor, N: NewTransport>(
                         &queue,
                         &*processor,
                         &*new_transport,
+                        &*protocols,
                         limits,
                         transport_limits,
                     )
@@ -90,10 +93,11 @@ pub(super) fn start<P: Processor, N: NewTransport>(
     Ok((WorkerPool { jobs }, handles))
 }
 
-fn work<P: Processor, N: NewTransport>(
+fn work<P: Processor, N: NewTransport, X: Protocols>(
     queue: &Mutex<Receiver<Job>>,
     processor: &P,
     new_transport: &N,
+    protocols: &X,
     limits: Limits,
     transport_limits: TransportLimits,
 ) {
@@ -113,6 +117,7 @@ fn work<P: Processor, N: NewTransport>(
         out.clear();
         let outcome = call::serve(
             processor,
+            protocols,
             &mut transport,
             job.frame,
             Some(job.peer),

@@ -139,6 +139,7 @@ fn protocol_id(protocol: ProtocolId) -> u64 {
     match protocol {
         ProtocolId::Binary => PROTOCOL_BINARY,
         ProtocolId::Compact => PROTOCOL_COMPACT,
+        ProtocolId::Other(id) => u64::from(id),
     }
 }
 

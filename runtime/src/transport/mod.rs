@@ -46,6 +46,10 @@ pub enum ProtocolId {
     Binary,
     /// The compact protocol.
     Compact,
+    /// A protocol of one's own, by the number a framing of one's own (or a
+    /// THeader/TTHeader protocol id) gives it; served with
+    /// [`crate::protocol::Protocols`].
+    Other(u8),
 }
 
 impl ProtocolId {

@@ -103,6 +103,7 @@ impl Transport for TTHeader {
         out.put_u8(match info.protocol {
             ProtocolId::Binary => PROTOCOL_BINARY,
             ProtocolId::Compact => PROTOCOL_COMPACT,
+            ProtocolId::Other(id) => id,
         });
         // At most MAX_TRANSFORMS.
         out.put_u8(info.transforms.len() as u8);

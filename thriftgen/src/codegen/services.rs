@@ -769,11 +769,11 @@ fn client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
     quote! {
         #[doc = #doc]
         ///
-        /// Generic over the framing: the built-in dialects by default, or a
-        /// transport of one's own through `Client::with_transport`.
+        /// Generic over the framing and the protocols: the built-in ones by
+        /// default, or one's own through `Client::with_parts`.
         #[derive(Debug)]
-        pub struct #client<T = #rt::transport::AnyTransport> {
-            inner: #rt::client::Client<T>,
+        pub struct #client<T = #rt::transport::AnyTransport, X = #rt::protocol::Standard> {
+            inner: #rt::client::Client<T, X>,
         }
 
         impl #client {
@@ -791,15 +791,15 @@ fn client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
             }
         }
 
-        impl<T: #rt::transport::Transport> #client<T> {
+        impl<T: #rt::transport::Transport, X: #rt::protocol::Protocols> #client<T, X> {
             /// A client over an open connection.
-            pub fn new(inner: #rt::client::Client<T>) -> Self {
+            pub fn new(inner: #rt::client::Client<T, X>) -> Self {
                 Self { inner }
             }
 
             /// The connection: set headers for the next call, or change
             /// timeouts.
-            pub fn connection(&mut self) -> &mut #rt::client::Client<T> {
+            pub fn connection(&mut self) -> &mut #rt::client::Client<T, X> {
                 &mut self.inner
             }
 
