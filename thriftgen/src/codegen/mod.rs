@@ -181,9 +181,10 @@ fn mod_rs(paths: &[Vec<String>]) -> String {
         for (name, child) in &node.children {
             let ident = naming::ident(name);
             // Generated signatures mirror the IDL: a function's parameters
-            // and nested container types are what the IDL says they are.
+            // and nested container types are what the IDL says they are. A
+            // binary crate uses only part of what an IDL declares.
             out.push_str(&format!(
-                "{pad}#[allow(clippy::too_many_arguments, clippy::type_complexity)]\n"
+                "{pad}#[allow(dead_code, clippy::too_many_arguments, clippy::type_complexity)]\n"
             ));
             out.push_str(&format!("{pad}pub mod {ident} {{\n"));
             write(out, child, indent + 1);

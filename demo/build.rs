@@ -1,0 +1,5 @@
+//! The one line a user's build script needs.
+
+fn main() -> Result<(), thriftgen::Error> {
+    thriftgen::compile(&["../idl/demo/store.thrift"], &["../idl/demo"])
+}
