@@ -26,6 +26,15 @@ bench-cli:
     cargo run -q --release -p thriftgen --example large_idl -- 3000 > target/bench/large.thrift
     hyperfine -N --warmup 5 'target/release/thriftgen check target/bench/large.thrift'
 
+# Scaffold a crate with `thriftgen new` from template/, build it with cargo,
+# run its server and call it with its example client.
+template:
+    cargo test -p thriftgen-cli --test new -- --ignored
+
+# The end-to-end demo (the README's main job).
+demo:
+    cargo run --release -p demo
+
 # Our ThriftTest server and client against Apache Thrift's Python library
 # (installs thrift-compiler and a Python venv if missing; see interop/README.md).
 interop:

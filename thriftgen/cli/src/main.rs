@@ -1,6 +1,8 @@
 //! `thriftgen`: checks Thrift IDL files and (in later versions) generates Rust
 //! from them.
 
+mod new;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -26,12 +28,46 @@ enum Command {
     /// `-I` directory in the order given. Prints nothing when all is well,
     /// warnings and errors otherwise.
     Check(CheckArgs),
+    /// Create a service crate from an IDL file, or add stubs for new methods
+    /// to one created before.
+    ///
+    /// Creates NAME/ with `Cargo.toml`, `build.rs` (one `thriftgen::compile`
+    /// line), `src/main.rs` (a server with `--addr`, `--pollers`, `--workers`,
+    /// logging, graceful shutdown on Ctrl-C/SIGTERM), `src/handler.rs` (a
+    /// stub per method of each service and of the services it extends,
+    /// answering "not implemented"), `examples/client.rs` and a README.
+    ///
+    /// Run it again after the IDL changed: files that exist are never
+    /// rewritten, except that `src/handler.rs` gets stubs for new methods
+    /// inserted (and `impl` blocks for new services appended); methods that
+    /// left the IDL are reported, not removed. Every change is listed.
+    New(NewArgs),
     /// Generate Rust from IDL files: one `.rs` per module, plus `mod.rs`.
     ///
     /// Every module reached through includes is generated too. With `mod
     /// gen;` and a dependency on `thriftgen-runtime`, a crate compiles OUT as
     /// is. Files whose contents did not change are not rewritten.
     Gen(GenArgs),
+}
+
+#[derive(Args, Debug)]
+struct NewArgs {
+    /// The crate's directory; its last component is the crate's name.
+    #[arg(value_name = "NAME")]
+    name: PathBuf,
+
+    /// The IDL file whose services the crate serves.
+    #[arg(long, value_name = "FILE")]
+    idl: PathBuf,
+
+    /// Add DIR to the directories searched for included files.
+    #[arg(short = 'I', long = "include-dir", value_name = "DIR")]
+    include_dirs: Vec<PathBuf>,
+
+    /// Scaffold only this service (repeat for several; default: every
+    /// service of the file).
+    #[arg(long = "service", value_name = "SERVICE")]
+    services: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -121,6 +157,55 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Gen(args) => gen(args),
+        Command::New(args) => new_crate(args),
+    }
+}
+
+fn new_crate(args: NewArgs) -> ExitCode {
+    let renderer = Renderer {
+        format: Format::Full,
+        color: auto_color(),
+    };
+    let checked = match thriftgen::analyze(&[&args.idl], &args.include_dirs).into_result() {
+        Ok(checked) => checked,
+        Err(err) => {
+            let _ = std::io::stderr()
+                .lock()
+                .write_all(err.render(&renderer).as_bytes());
+            return ExitCode::from(1);
+        }
+    };
+    let services = match thriftgen::codegen::scaffold::scaffold(
+        &checked.ir,
+        &checked.sources,
+        &thriftgen::codegen::Options::default(),
+        "crate::gen",
+        &args.services,
+    ) {
+        Ok(services) => services,
+        Err(diagnostic) => {
+            let report = renderer.render_all(&checked.sources, std::slice::from_ref(&*diagnostic));
+            let _ = std::io::stderr().lock().write_all(report.as_bytes());
+            return ExitCode::from(1);
+        }
+    };
+    let request = new::Request {
+        dir: &args.name,
+        idl: &args.idl,
+        include_dirs: &args.include_dirs,
+    };
+    match new::run(&request, &services) {
+        Ok(report) => {
+            println!("{}:", args.name.display());
+            for line in report {
+                println!("  {line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod items;
 mod naming;
+pub mod scaffold;
 mod services;
 mod types;
 

@@ -18,18 +18,24 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 /// Names derived for one function of a service.
-struct Names {
+pub(super) struct Names {
     /// The Rust method name.
-    method: String,
+    pub method: String,
     /// `<Service><Function>`, the stem of the per-method types.
-    stem: String,
+    pub stem: String,
     /// The Rust names of the parameters.
-    params: Vec<String>,
+    pub params: Vec<String>,
     /// The variants of the error enum, one per declared exception.
-    variants: Vec<String>,
+    pub variants: Vec<String>,
 }
 
-fn names(ctx: &Ctx<'_>, service: DefId, methods: &[String], index: usize, f: &Function) -> Names {
+pub(super) fn names(
+    ctx: &Ctx<'_>,
+    service: DefId,
+    methods: &[String],
+    index: usize,
+    f: &Function,
+) -> Names {
     let mut params = naming::unique(
         f.params
             .iter()
@@ -61,7 +67,7 @@ fn names(ctx: &Ctx<'_>, service: DefId, methods: &[String], index: usize, f: &Fu
 }
 
 /// The Rust method names of a service's own functions.
-fn method_names(s: &Service) -> Vec<String> {
+pub(super) fn method_names(s: &Service) -> Vec<String> {
     naming::unique(
         s.functions
             .iter()
@@ -71,7 +77,7 @@ fn method_names(s: &Service) -> Vec<String> {
 }
 
 /// The type of a parameter: `Option` when the IDL says `optional`.
-fn param_type(ctx: &Ctx<'_>, p: &Field, from: FileId) -> TokenStream {
+pub(super) fn param_type(ctx: &Ctx<'_>, p: &Field, from: FileId) -> TokenStream {
     let ty = ctx.rust_type(&p.ty, from);
     if p.requiredness == Requiredness::Optional {
         quote!(::std::option::Option<#ty>)
@@ -117,7 +123,13 @@ pub(super) fn service(ctx: &Ctx<'_>, def: &Def, s: &Service) -> TokenStream {
 
 /// The error type of a method, as a path from module `from`: the generated
 /// enum when the method declares exceptions, else `ApplicationException`.
-fn error_type(ctx: &Ctx<'_>, service: DefId, f: &Function, n: &Names, from: FileId) -> TokenStream {
+pub(super) fn error_type(
+    ctx: &Ctx<'_>,
+    service: DefId,
+    f: &Function,
+    n: &Names,
+    from: FileId,
+) -> TokenStream {
     if f.throws.is_empty() {
         let rt = &ctx.rt;
         quote!(#rt::protocol::ApplicationException)
@@ -126,7 +138,7 @@ fn error_type(ctx: &Ctx<'_>, service: DefId, f: &Function, n: &Names, from: File
     }
 }
 
-fn return_type(ctx: &Ctx<'_>, f: &Function, from: FileId) -> TokenStream {
+pub(super) fn return_type(ctx: &Ctx<'_>, f: &Function, from: FileId) -> TokenStream {
     match &f.returns {
         Some(t) => ctx.rust_type(t, from),
         None => quote!(()),

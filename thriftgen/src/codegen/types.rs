@@ -26,6 +26,9 @@ pub(super) struct Ctx<'a> {
     /// Per definition: whether the Rust type implements `Default`.
     pub has_default: Vec<bool>,
     pub options: &'a Options,
+    /// When set, paths to definitions are absolute from this root (for code
+    /// outside the generated modules, such as scaffolded handlers).
+    pub abs_root: Option<TokenStream>,
 }
 
 impl<'a> Ctx<'a> {
@@ -51,6 +54,7 @@ impl<'a> Ctx<'a> {
             hashable: vec![true; ir.defs.len()],
             has_default: vec![true; ir.defs.len()],
             options,
+            abs_root: None,
         };
         ctx.find_boxes();
         ctx.find_traits();
@@ -155,6 +159,12 @@ impl<'a> Ctx<'a> {
     pub fn item_path(&self, id: DefId, name: &str, from: FileId) -> TokenStream {
         let def = self.ir.def(id);
         let name = naming::ident(name);
+        if let Some(root) = &self.abs_root {
+            let segments = self.module_paths[def.module.0 as usize]
+                .iter()
+                .map(|s| naming::ident(s));
+            return quote!(#root #(::#segments)* :: #name);
+        }
         if def.module == from {
             return quote!(#name);
         }

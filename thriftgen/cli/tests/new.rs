@@ -1,0 +1,214 @@
+//! `thriftgen new`: scaffolding a crate, then living with a growing IDL.
+//!
+//! The fast tests check the files; `scaffolded_crate_builds_serves_and_answers`
+//! builds the crate with cargo, runs its server and calls it (it compiles the
+//! crate's dependencies, so it is `#[ignore]`d here and run by `.ci/run` and
+//! `just template`).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const IDL: &str = r#"
+namespace rs shop
+
+exception NotFound { 1: string what }
+
+service Health {
+  string ping()
+}
+
+service Shop extends Health {
+  string lookup(1: string sku) throws (1: NotFound not_found)
+}
+
+service Admin {
+  i64 count()
+}
+"#;
+
+fn thriftgen() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_thriftgen"))
+}
+
+fn new(dir: &Path, idl: &Path) -> String {
+    let out = thriftgen()
+        .arg("new")
+        .arg(dir.join("shop-server"))
+        .arg("--idl")
+        .arg(idl)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn scaffolds_then_adds_stubs_without_touching_edits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idl = tmp.path().join("shop.thrift");
+    std::fs::write(&idl, IDL).unwrap();
+    let report = new(tmp.path(), &idl);
+    for file in [
+        "Cargo.toml",
+        "build.rs",
+        "src/main.rs",
+        "examples/client.rs",
+        "README.md",
+    ] {
+        assert!(report.contains(&format!("created  {file}")), "{report}");
+    }
+    let crate_dir = tmp.path().join("shop-server");
+    let handler = std::fs::read_to_string(crate_dir.join("src/handler.rs")).unwrap();
+    // Both leaf services, and the base of one, each implemented once.
+    for block in [
+        "Health for Handler",
+        "Shop for Handler",
+        "Admin for Handler",
+    ] {
+        assert_eq!(handler.matches(block).count(), 1, "{handler}");
+    }
+    assert!(handler.contains("not_implemented(\"Shop.lookup\").into()"));
+    assert!(!handler.contains("todo!"));
+    let main = std::fs::read_to_string(crate_dir.join("src/main.rs")).unwrap();
+    assert!(main.contains("Multiplexed::new(\"Shop\""), "{main}");
+
+    // The user implements a method and edits main.rs; the IDL gains a method.
+    let edited = handler.replace(
+        "Err(not_implemented(\"Health.ping\"))",
+        "Ok(\"pong\".to_string()) // mine",
+    );
+    assert_ne!(edited, handler);
+    std::fs::write(crate_dir.join("src/handler.rs"), &edited).unwrap();
+    std::fs::write(crate_dir.join("src/main.rs"), format!("{main}// my note\n")).unwrap();
+    std::fs::write(
+        &idl,
+        IDL.replace(
+            "  i64 count()\n",
+            "  i64 count()\n  void reset(1: bool hard)\n",
+        )
+        .replace("  string ping()\n", "  string ping()\n  i32 uptime()\n"),
+    )
+    .unwrap();
+
+    let report = new(tmp.path(), &idl);
+    assert!(report.contains("kept     src/main.rs"), "{report}");
+    assert!(report.contains("added    stub Admin::reset"), "{report}");
+    assert!(report.contains("added    stub Health::uptime"), "{report}");
+    let handler = std::fs::read_to_string(crate_dir.join("src/handler.rs")).unwrap();
+    assert!(
+        handler.contains("Ok(\"pong\".to_string()) // mine"),
+        "{handler}"
+    );
+    assert!(handler.contains("fn reset("), "{handler}");
+    assert!(handler.contains("fn uptime("), "{handler}");
+    // Everything the user wrote is still there, in order.
+    let kept: Vec<&str> = edited.lines().collect();
+    let mut now = handler.lines();
+    for line in kept {
+        assert!(now.any(|l| l == line), "lost line {line:?}");
+    }
+    let main_now = std::fs::read_to_string(crate_dir.join("src/main.rs")).unwrap();
+    assert!(main_now.ends_with("// my note\n"));
+
+    // A method leaving the IDL is reported, not removed.
+    std::fs::write(&idl, IDL.replace("  i64 count()\n", "")).unwrap();
+    let report = new(tmp.path(), &idl);
+    assert!(
+        report.contains("Admin::count is no longer in the IDL"),
+        "{report}"
+    );
+    let after = std::fs::read_to_string(crate_dir.join("src/handler.rs")).unwrap();
+    assert_eq!(after, handler);
+}
+
+#[test]
+fn unknown_services_and_bad_idl_are_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idl = tmp.path().join("shop.thrift");
+    std::fs::write(&idl, IDL).unwrap();
+    let out = thriftgen()
+        .args(["new", "x", "--service", "Nope", "--idl"])
+        .arg(&idl)
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("there is no service `Nope`"), "{stderr}");
+    assert!(!tmp.path().join("x").exists());
+
+    std::fs::write(&idl, "service S { void f(1: Missing m) }").unwrap();
+    let out = thriftgen()
+        .args(["new", "x", "--idl"])
+        .arg(&idl)
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot find type `Missing`"));
+}
+
+#[test]
+#[ignore = "builds the scaffolded crate with cargo; run by .ci/run and `just template`"]
+fn scaffolded_crate_builds_serves_and_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idl = tmp.path().join("shop.thrift");
+    std::fs::write(&idl, IDL).unwrap();
+    new(tmp.path(), &idl);
+    let crate_dir = tmp.path().join("shop-server");
+    let handler = crate_dir.join("src/handler.rs");
+    let text = std::fs::read_to_string(&handler).unwrap();
+    std::fs::write(
+        &handler,
+        text.replace(
+            "Err(not_implemented(\"Health.ping\"))",
+            "Ok(\"pong\".to_string())",
+        ),
+    )
+    .unwrap();
+    // Share one target directory between runs so dependencies build once.
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/scaffold");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--bins", "--examples"])
+        .env("CARGO_TARGET_DIR", &target)
+        .current_dir(&crate_dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Command::new(target.join("debug/shop-server"))
+        .args(["--addr", &addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = Command::new(target.join("debug/examples/client"))
+        .arg(&addr)
+        .output()
+        .unwrap();
+    // Graceful shutdown: SIGTERM through `kill`, then wait.
+    let _ = Command::new("kill").arg(server.id().to_string()).status();
+    let status = server.wait().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("Health.ping -> Ok(\"pong\")"), "{stdout}");
+    assert!(stdout.contains("Shop.lookup -> Err("), "{stdout}");
+    assert!(stdout.contains("is not implemented yet"), "{stdout}");
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+}
