@@ -114,7 +114,8 @@ pub fn run(req: &Request<'_>, services: &[ServiceScaffold]) -> Result<Vec<String
     } else {
         write(&handler, &new_handler(&idl, services))?;
         let count: usize = traits(services).map(|t| t.methods.len()).sum();
-        report.push(format!("created  src/handler.rs ({count} stubs)"));
+        let plural = if count == 1 { "" } else { "s" };
+        report.push(format!("created  src/handler.rs ({count} stub{plural})"));
     }
     Ok(report)
 }
@@ -275,7 +276,9 @@ fn new_handler(idl: &Path, services: &[ServiceScaffold]) -> String {
     }
     out.push_str(
         "\n/// The answer of a method that is not written yet: an application error\n\
-         /// the caller sees as `TApplicationException(UNKNOWN)`.\n\
+         /// the caller sees as `TApplicationException(UNKNOWN)`. (Kept when every\n\
+         /// method is written: stubs for new methods use it.)\n\
+         #[allow(dead_code)]\n\
          fn not_implemented(method: &str) -> ApplicationException {\n    \
          ApplicationException::new(\n        \
          ApplicationErrorKind::UNKNOWN,\n        \
