@@ -74,7 +74,7 @@ fn derives(ctx: &Ctx<'_>, id: DefId) -> TokenStream {
 
 /// The loop that reads a struct's fields: `arms` match `(id, type)` for the
 /// known fields; anything else is skipped.
-fn field_loop(ctx: &Ctx<'_>, arms: impl Iterator<Item = TokenStream>) -> TokenStream {
+pub(super) fn field_loop(ctx: &Ctx<'_>, arms: impl Iterator<Item = TokenStream>) -> TokenStream {
     let rt = &ctx.rt;
     quote! {
         input.read_struct_begin()?;

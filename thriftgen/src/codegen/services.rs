@@ -391,7 +391,6 @@ fn dispatch(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenStream
 /// Reads a struct of `fields` into locals `a_0..`, naming `struct_name` in
 /// errors. Returns the statements.
 fn read_fields(ctx: &Ctx<'_>, struct_name: &str, fields: &[Field], from: FileId) -> TokenStream {
-    let rt = &ctx.rt;
     let locals = fields.iter().enumerate().map(|(i, f)| {
         let local = format_ident!("a_{}", i);
         let ty = ctx.rust_type(&f.ty, from);
@@ -411,19 +410,10 @@ fn read_fields(ctx: &Ctx<'_>, struct_name: &str, fields: &[Field], from: FileId)
             }
         }
     });
+    let read = super::items::field_loop(ctx, arms);
     quote! {
         #(#locals)*
-        input.read_struct_begin()?;
-        loop {
-            let field = input.read_field_begin()?;
-            match (field.id, field.ttype) {
-                (_, #rt::TType::Stop) => break,
-                #(#arms)*
-                (_, ttype) => input.skip(ttype)?,
-            }
-            input.read_field_end()?;
-        }
-        input.read_struct_end()?;
+        #read
     }
 }
 
