@@ -15,6 +15,8 @@
 //! Only `server` and `client` touch sockets. This crate never depends on the
 //! generator.
 
+#![warn(missing_docs)]
+
 mod buffer;
 pub mod client;
 pub mod protocol;

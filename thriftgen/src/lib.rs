@@ -12,6 +12,8 @@
 //! }
 //! # Ok::<(), thriftgen::Error>(())
 //! ```
+
+#![warn(missing_docs)]
 #![doc = ""]
 #![doc = include_str!("../../README.md")]
 

@@ -12,10 +12,17 @@ mod scan;
 use crate::diag::Diagnostic;
 use crate::source::{FileId, Span};
 
-/// The pest parser generated from `thrift.pest`.
-#[derive(pest_derive::Parser)]
-#[grammar = "syntax/thrift.pest"]
-pub(crate) struct ThriftParser;
+/// The pest parser generated from `thrift.pest` (with its `Rule` enum),
+/// internal to the crate.
+mod parser {
+    #![allow(missing_docs)]
+
+    #[derive(pest_derive::Parser)]
+    #[grammar = "syntax/thrift.pest"]
+    pub(crate) struct ThriftParser;
+}
+
+pub(crate) use parser::{Rule, ThriftParser};
 
 /// Brackets nested deeper than this are refused before parsing: the parser is
 /// recursive, and no real IDL comes near it.
