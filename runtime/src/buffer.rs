@@ -51,9 +51,13 @@ impl BlockPool {
         }
     }
 
-    /// Returns `buf` (which must be empty) to the pool when no frame still
-    /// shares it; otherwise lets it go. `buf` is left without a block.
+    /// Returns `buf`'s block to the pool when no frame still shares it;
+    /// otherwise lets it go. Any bytes in it are dropped; `buf` is left
+    /// without a block (a buffer without one is left as it is).
     pub fn give(&mut self, buf: &mut BytesMut) {
+        if buf.capacity() == 0 {
+            return;
+        }
         let mut block = std::mem::take(buf);
         block.clear();
         if self.free.len() < self.max_pooled

@@ -6,6 +6,7 @@
 //! connection in an unknown state, so the client refuses further calls;
 //! connect again.
 
+use crate::buffer::{read_into, ReadOutcome};
 use crate::protocol::{
     ApplicationException, InputProtocol, Limits, MessageHeader, OutputProtocol, Protocol,
     ProtocolError, ProtocolVisitor, Protocols, Standard,
@@ -19,7 +20,7 @@ use crate::wire::MessageType;
 use crate::ByteString;
 use bytes::{Bytes, BytesMut};
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
@@ -381,21 +382,22 @@ impl<T: Transport, X: Protocols> Client<T, X> {
             if let Some(frame) = self.transport.decode(&mut self.input)? {
                 break frame;
             }
-            let len = self.input.len();
-            self.input.resize(len + 8192, 0);
-            let read = self.stream.read(&mut self.input[len..]);
-            self.input.truncate(len + *read.as_ref().unwrap_or(&0));
-            let read = read.map_err(|e| match e.kind() {
-                // A read timeout shows as "would block" on Unix.
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-                    io::Error::new(io::ErrorKind::TimedOut, "no reply within the read timeout")
+            self.input.reserve(8192);
+            let spare = self.input.capacity() - self.input.len();
+            match read_into(&self.stream, &mut self.input, spare)? {
+                ReadOutcome::Data(_) => {}
+                ReadOutcome::Closed => {
+                    return Err(ClientError::BadReply(
+                        "the server closed the connection".to_string(),
+                    ))
                 }
-                _ => e,
-            })?;
-            if read == 0 {
-                return Err(ClientError::BadReply(
-                    "the server closed the connection".to_string(),
-                ));
+                // The socket's read timeout ran out (it shows as "would block").
+                ReadOutcome::WouldBlock => {
+                    return Err(ClientError::Io(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "no reply within the read timeout",
+                    )))
+                }
             }
         };
         self.reply_headers = frame.info.headers;

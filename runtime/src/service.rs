@@ -213,19 +213,12 @@ impl<P: Processor, Rest: Processor> Multiplexed<P, Rest> {
 
     /// Adds the service that answers plain method names (clients that do not
     /// multiplex).
-    pub fn with_default<Q: Processor>(
-        self,
-        processor: Q,
-    ) -> Multiplexed<NoService, Multiplexed<DefaultService<Q>, Self>> {
+    pub fn with_default<Q: Processor>(self, processor: Q) -> Multiplexed<DefaultService<Q>, Self> {
         Multiplexed {
-            // No name has an empty service prefix followed by nothing.
+            // An empty prefix marks the default service (see `process`).
             prefix: String::new(),
-            processor: NoService,
-            rest: Multiplexed {
-                prefix: String::new(),
-                processor: DefaultService(processor),
-                rest: self,
-            },
+            processor: DefaultService(processor),
+            rest: self,
         }
     }
 }
@@ -239,7 +232,7 @@ impl<P: Processor, Rest: Processor> Processor for Multiplexed<P, Rest> {
         output: &mut O,
     ) -> Result<Processed, ProcessError> {
         if self.prefix.is_empty() {
-            // A default service (or the empty link in front of one).
+            // The default service: plain names; the others go on down.
             return match self.processor.process(ctx, header, input, output)? {
                 Processed::UnknownMethod => self.rest.process(ctx, header, input, output),
                 done => Ok(done),

@@ -257,6 +257,18 @@ impl Protocol for Compact {
     }
 }
 
+/// Which protocol a message is in, as frames name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProtocolId {
+    /// The binary protocol (strict, or the old non-strict form).
+    Binary,
+    /// The compact protocol.
+    Compact,
+    /// A protocol of one's own, by the number a framing of one's own (or a
+    /// THeader/TTHeader protocol id) gives it; served with [`Protocols`].
+    Other(u8),
+}
+
 /// Something done with one protocol, whichever it is: the server and the
 /// client hand one to [`Protocols::visit`] to decode or encode a message
 /// with the protocol a frame names, with static dispatch.
@@ -283,16 +295,10 @@ pub trait ProtocolVisitor {
 ///     }
 /// }
 /// ```
-///
-/// [`ProtocolId`]: crate::transport::ProtocolId
 pub trait Protocols: Send + Sync + 'static {
     /// Runs `visitor` with the protocol `id` names, or `None` when this set
     /// does not speak it.
-    fn visit<V: ProtocolVisitor>(
-        &self,
-        id: crate::transport::ProtocolId,
-        visitor: V,
-    ) -> Option<V::Output>;
+    fn visit<V: ProtocolVisitor>(&self, id: ProtocolId, visitor: V) -> Option<V::Output>;
 }
 
 /// Binary and compact.
@@ -301,12 +307,7 @@ pub struct Standard;
 
 impl Protocols for Standard {
     #[inline]
-    fn visit<V: ProtocolVisitor>(
-        &self,
-        id: crate::transport::ProtocolId,
-        visitor: V,
-    ) -> Option<V::Output> {
-        use crate::transport::ProtocolId;
+    fn visit<V: ProtocolVisitor>(&self, id: ProtocolId, visitor: V) -> Option<V::Output> {
         match id {
             ProtocolId::Binary => Some(visitor.visit::<Binary>()),
             ProtocolId::Compact => Some(visitor.visit::<Compact>()),

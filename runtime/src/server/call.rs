@@ -24,6 +24,27 @@ pub(super) struct Outcome {
     pub error: bool,
 }
 
+impl Outcome {
+    /// A reply was written.
+    const REPLIED: Outcome = Outcome {
+        replied: true,
+        close: false,
+        error: false,
+    };
+    /// A oneway call: nothing to write.
+    const ONEWAY: Outcome = Outcome {
+        replied: false,
+        close: false,
+        error: false,
+    };
+    /// No reply can be framed: close the connection.
+    const UNFRAMEABLE: Outcome = Outcome {
+        replied: false,
+        close: true,
+        error: true,
+    };
+}
+
 /// Serves `frame` with `processor`, appending the framed reply to `out`.
 pub(super) fn serve<P: Processor, T: Transport, X: Protocols>(
     processor: &P,
@@ -42,11 +63,7 @@ pub(super) fn serve<P: Processor, T: Transport, X: Protocols>(
         Err(e) => {
             tracing::debug!(error = %e, "cannot frame a reply");
             out.truncate(mark);
-            return Outcome {
-                replied: false,
-                close: true,
-                error: true,
-            };
+            return Outcome::UNFRAMEABLE;
         }
     };
     let body = out.len();
@@ -61,11 +78,7 @@ pub(super) fn serve<P: Processor, T: Transport, X: Protocols>(
     let Some(outcome) = protocols.visit(info.protocol, visit) else {
         tracing::debug!(protocol = ?info.protocol, "a protocol this server does not speak");
         out.truncate(mark);
-        return Outcome {
-            replied: false,
-            close: true,
-            error: true,
-        };
+        return Outcome::UNFRAMEABLE;
     };
     if !outcome.replied {
         out.truncate(mark);
@@ -74,11 +87,7 @@ pub(super) fn serve<P: Processor, T: Transport, X: Protocols>(
     if let Err(e) = transport.finish(out, start, &info) {
         tracing::debug!(error = %e, "cannot frame a reply");
         out.truncate(mark);
-        return Outcome {
-            replied: false,
-            close: true,
-            error: true,
-        };
+        return Outcome::UNFRAMEABLE;
     }
     outcome
 }
@@ -172,20 +181,8 @@ fn run<P: Processor, R: Protocol>(
         }))
     };
     let (exception, close) = match result {
-        Ok(Ok(Processed::Replied)) => {
-            return Outcome {
-                replied: true,
-                close: false,
-                error: false,
-            }
-        }
-        Ok(Ok(Processed::Oneway)) => {
-            return Outcome {
-                replied: false,
-                close: false,
-                error: false,
-            }
-        }
+        Ok(Ok(Processed::Replied)) => return Outcome::REPLIED,
+        Ok(Ok(Processed::Oneway)) => return Outcome::ONEWAY,
         Ok(Ok(Processed::UnknownMethod)) => (
             ApplicationException::new(
                 ApplicationErrorKind::UNKNOWN_METHOD,

@@ -105,6 +105,9 @@ pub(super) struct Poller<P, N: NewTransport, X> {
     /// Connections whose read budget ran out with bytes possibly left.
     ready: Vec<usize>,
     next_sweep: Instant,
+    /// The time at the start of this poll turn: one clock read per turn, not
+    /// one per read or write.
+    now: Instant,
 }
 
 impl<P, N: NewTransport, X> std::fmt::Debug for Poller<P, N, X> {
@@ -149,6 +152,7 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
             dirty: Vec::new(),
             ready: Vec::new(),
             next_sweep: Instant::now() + TICK,
+            now: Instant::now(),
         };
         Ok((poller, inbox))
     }
@@ -172,6 +176,7 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
                     break;
                 }
             }
+            self.now = Instant::now();
             for event in events.iter() {
                 if event.token() == WAKER {
                     self.take_inbox();
@@ -189,10 +194,9 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
                 self.on_readable(slot);
             }
             self.flush_dirty();
-            let now = Instant::now();
-            if now >= self.next_sweep {
-                self.sweep(now);
-                self.next_sweep = now + TICK;
+            if self.now >= self.next_sweep {
+                self.sweep(self.now);
+                self.next_sweep = self.now + TICK;
             }
             if self.shared.stopping.load(Ordering::SeqCst) {
                 if !draining {
@@ -259,7 +263,7 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
             next_send: 0,
             early: BTreeMap::new(),
             closing: false,
-            last_active: Instant::now(),
+            last_active: self.now,
             partial_since: None,
             blocked_since: None,
             dirty: false,
@@ -272,15 +276,8 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
             tracing::debug!(peer = %conn.peer, why, "connection closed");
             let mut conn = conn;
             let _ = self.poll.registry().deregister(&mut conn.stream);
-            let (mut input, mut output) = (conn.input, conn.output);
-            if input.capacity() > 0 {
-                input.clear();
-                self.pool.give(&mut input);
-            }
-            if output.capacity() > 0 {
-                output.clear();
-                self.pool.give(&mut output);
-            }
+            self.pool.give(&mut conn.input);
+            self.pool.give(&mut conn.output);
             self.free.push(slot);
             self.shared.open.fetch_sub(1, Ordering::Relaxed);
             Counters::add(&self.counters().closed, 1);
@@ -357,7 +354,7 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
             }
         }
         if taken > 0 {
-            conn.last_active = Instant::now();
+            conn.last_active = self.now;
             Counters::add(&self.shared.counters[self.id].bytes_read, taken as u64);
         }
         if failed {
@@ -396,6 +393,8 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
                 break;
             }
             if self.workers.is_some() && conn.in_flight >= self.options.max_in_flight {
+                // Resumed by `on_done` when a reply comes back.
+                conn.paused = true;
                 break;
             }
             let frame = match conn.transport.decode(&mut conn.input) {
@@ -446,11 +445,9 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
         }
         if conn.input.is_empty() {
             conn.partial_since = None;
-            if conn.input.capacity() > 0 {
-                self.pool.give(&mut conn.input);
-            }
+            self.pool.give(&mut conn.input);
         } else if conn.partial_since.is_none() {
-            conn.partial_since = Some(Instant::now());
+            conn.partial_since = Some(self.now);
         }
         let has_output = !conn.output.is_empty() || conn.closing;
         let counters = &self.shared.counters[self.id];
@@ -503,9 +500,12 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
         if errors > 0 {
             Counters::add(&counters.errors, errors);
         }
+        // Input held back by the in-flight cap can go on now.
+        if conn.paused && conn.in_flight < self.options.max_in_flight {
+            conn.paused = false;
+            self.ready.push(slot);
+        }
         self.mark_dirty(slot);
-        // Input may have waited for in-flight requests to come back.
-        self.ready.push(slot);
     }
 
     /// Writes every dirty connection's output: one write per connection per
@@ -549,7 +549,7 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
             }
         }
         if written > 0 {
-            conn.last_active = Instant::now();
+            conn.last_active = self.now;
             Counters::add(&self.shared.counters[self.id].bytes_written, written as u64);
         }
         if failed {
@@ -559,15 +559,13 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
         }
         if conn.output.is_empty() {
             conn.blocked_since = None;
-            if conn.output.capacity() > 0 {
-                self.pool.give(&mut conn.output);
-            }
+            self.pool.give(&mut conn.output);
             if conn.closing && conn.in_flight == 0 {
                 self.close(slot, "closing");
                 return;
             }
         } else if conn.blocked_since.is_none() {
-            conn.blocked_since = Some(Instant::now());
+            conn.blocked_since = Some(self.now);
         }
         if conn.paused && conn.output.len() < self.options.max_pending_output {
             conn.paused = false;

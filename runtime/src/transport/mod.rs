@@ -39,19 +39,11 @@ pub use framed::Framed;
 pub use header::Header;
 pub use ttheader::TTHeader;
 
-/// The protocol inside a frame.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProtocolId {
-    /// The binary protocol (strict, or the old non-strict form).
-    Binary,
-    /// The compact protocol.
-    Compact,
-    /// A protocol of one's own, by the number a framing of one's own (or a
-    /// THeader/TTHeader protocol id) gives it; served with
-    /// [`crate::protocol::Protocols`].
-    Other(u8),
-}
+/// The protocol inside a frame (defined with the protocols; the framings
+/// only carry it).
+pub use crate::protocol::ProtocolId;
 
+// Told from the bytes of a message, which is the framings' business.
 impl ProtocolId {
     /// The protocol of an unframed message, from its first byte: `0x82` is
     /// compact, `0x80` strict binary, and a first byte below `0x80` the start
