@@ -11,7 +11,10 @@ exits 1 when anything failed.
 
 Beyond the values, every reply is checked for the request's method name and
 sequence id (the generated Python client checks neither), and with THeader
-for the header's sequence id and the inner protocol.
+for the header's sequence id and the inner protocol. With THeader the
+`headers` check also sends byte-string info headers (a key that is not
+UTF-8, a value with NUL and 0xff, an empty value; see common.py) and checks
+the server's verdict on them and the headers of its reply, exactly.
 """
 
 import argparse
@@ -22,7 +25,11 @@ import time
 import traceback
 
 from common import (
+    CHECK_KEY,
     PROTOCOLS,
+    REPLY_HEADERS,
+    REQUEST_HEADERS,
+    compare_headers,
     TRANSPORTS,
     add_generated_code_to_path,
     header_protocol_id,
@@ -553,6 +560,22 @@ def check_unknown_method(conn):
     expect("testI32 after an unknown method", 9, conn.call("testI32", 9))
 
 
+@check("headers")
+def check_headers(conn):
+    # THeaderTransport.set_header takes bytes, sends them with the next frame
+    # and forgets them; get_headers() is the last frame's {bytes: bytes}.
+    for key, value in REQUEST_HEADERS.items():
+        conn.protocol.set_header(key, value)
+    expect('testString("headers")', "headers", conn.call("testString", "headers"))
+    got = conn.protocol.get_headers()
+    verdict = got.get(CHECK_KEY)
+    if verdict != b"ok":
+        raise CheckFailed("the server's verdict on our headers: %r (reply headers %r)" % (verdict, got))
+    why = compare_headers(got, REPLY_HEADERS, skip=(CHECK_KEY,))
+    if why is not None:
+        raise CheckFailed("reply headers: " + why)
+
+
 def main():
     parser = argparse.ArgumentParser(description="ThriftTest client (Apache Python library)")
     parser.add_argument("--host", default="127.0.0.1")
@@ -579,6 +602,9 @@ def main():
     print("skip testUuid: not in the code Apache thrift 0.17 generates, nor in the Python library")
     for method, fn in CHECKS:
         if args.only and method not in args.only:
+            continue
+        if method == "headers" and args.transport != "header":
+            print("skip headers: the %s transport carries no headers" % args.transport)
             continue
         if conn is None:
             failed += 1

@@ -47,3 +47,39 @@ def transport_factory(transport):
     if transport == "framed":
         return TTransport.TFramedTransportFactory()
     return TTransport.TTransportFactoryBase()
+
+
+# The header check, the same as interop/src/headers.rs: over THeader a client
+# sends REQUEST_HEADERS with testString("headers"); a server that finds them
+# checks each came through exactly and answers with REPLY_HEADERS and
+# CHECK_KEY = b"ok" (or what differed); the client checks it got those
+# exactly. Keys and values are bytes: a key that is not UTF-8, a value with
+# NUL and 0xff bytes, an empty value.
+REQUEST_HEADERS = {
+    b"interop-\xff\xfe": b"non-UTF-8 key",
+    b"interop-binary": b"\x00\x01\xff",
+    b"interop-empty": b"",
+}
+REPLY_HEADERS = {
+    b"interop-reply-\xfe\xff": b"non-UTF-8 key",
+    b"interop-reply-binary": b"\xff\x00\x01",
+    b"interop-reply-empty": b"",
+}
+CHECK_KEY = b"interop-check"
+HEADER_PREFIX = b"interop-"
+
+
+def compare_headers(got, want, skip=()):
+    """None when the dict `got` holds `want` exactly (and no other key of the
+    check but `skip`), else what differs."""
+    for key, value in want.items():
+        if key not in got:
+            return "no header %r (got %r)" % (key, got)
+        if got[key] != value:
+            return "header %r is %r, expected %r" % (key, got[key], value)
+    for key in got:
+        if not isinstance(key, bytes):
+            return "header key %r is not bytes" % (key,)
+        if key.startswith(HEADER_PREFIX) and key not in want and key not in skip:
+            return "unexpected header %r" % (key,)
+    return None

@@ -8,7 +8,9 @@ Serves one dialect, chosen on the command line, on 127.0.0.1:
 The handler behaves as idl/ThriftTest.thrift documents. With
 `--transport header` the server accepts THeader frames only, and only with
 the inner protocol named by `--protocol`: a client that sends another
-dialect has its connection closed, and an error is printed.
+dialect has its connection closed, and an error is printed. Over THeader it
+also answers the header check of common.py: byte-string headers in, checked
+exactly, byte-string headers out.
 """
 
 import argparse
@@ -17,7 +19,12 @@ import sys
 import time
 
 from common import (
+    CHECK_KEY,
+    HEADER_PREFIX,
     PROTOCOLS,
+    REPLY_HEADERS,
+    REQUEST_HEADERS,
+    compare_headers,
     TRANSPORTS,
     add_generated_code_to_path,
     header_protocol_id,
@@ -174,7 +181,24 @@ class StrictHeaderProtocol(THeaderProtocol):
             )
             print("server: error: " + msg, file=sys.stderr, flush=True)
             raise TTransport.TTransportException(TTransport.TTransportException.UNKNOWN, msg)
+        self.answer_header_check()
         return begin
+
+    def answer_header_check(self):
+        """The header check (see common.py): when the request carries its
+        headers, answer with REPLY_HEADERS and the verdict. The reply is
+        written on this protocol's transport, which sends the headers set here
+        with its next frame and then forgets them."""
+        got = self.trans.get_headers()
+        if not any(key.startswith(HEADER_PREFIX) for key in got):
+            return
+        why = compare_headers(got, REQUEST_HEADERS)
+        verdict = b"ok" if why is None else ("mismatch: " + why).encode()
+        if why is not None:
+            print("server: error: header check: " + why, file=sys.stderr, flush=True)
+        for key, value in REPLY_HEADERS.items():
+            self.trans.set_header(key, value)
+        self.trans.set_header(CHECK_KEY, verdict)
 
 
 class StrictHeaderProtocolFactory(THeaderProtocolFactory):

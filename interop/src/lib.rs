@@ -5,7 +5,8 @@
 //!   zero-copy strings;
 //! - [`thrift_test`]: Apache Thrift's cross-language test service
 //!   (`idl/ThriftTest.thrift`), for interoperability with other
-//!   implementations.
+//!   implementations;
+//! - [`headers`]: the THeader/TTHeader header check of the interop suite.
 
 mod generated_echo {
     include!(concat!(env!("OUT_DIR"), "/thriftgen/mod.rs"));
@@ -19,3 +20,4 @@ pub use generated_echo::echo;
 pub use generated_thrift_test::thrift_test;
 
 pub mod cli;
+pub mod headers;

@@ -139,6 +139,19 @@ fn framed_call(seqid: i32, msg: &str) -> Vec<u8> {
     out.to_vec()
 }
 
+/// A THeader frame (sequence number 1) with `header` (padded already) and
+/// the message `message`.
+fn theader_frame(header: &[u8], message: &[u8]) -> Vec<u8> {
+    assert_eq!(header.len() % 4, 0);
+    let mut out = Vec::new();
+    out.extend_from_slice(&((10 + header.len() + message.len()) as u32).to_be_bytes());
+    out.extend_from_slice(&[0x0f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    out.extend_from_slice(&((header.len() / 4) as u16).to_be_bytes());
+    out.extend_from_slice(header);
+    out.extend_from_slice(message);
+    out
+}
+
 #[test]
 fn garbage_truncated_and_oversized_frames_close_only_their_connection() {
     for handlers in [Handlers::Inline, Handlers::Workers(2)] {
@@ -173,6 +186,43 @@ fn garbage_truncated_and_oversized_frames_close_only_their_connection() {
             "bad message"
         );
 
+        // A THeader frame whose header key runs past the header: close.
+        let message = &framed_call(3, "bad header")[4..];
+        let mut bad_header = TcpStream::connect(addr).unwrap();
+        bad_header
+            .write_all(&theader_frame(
+                &[0x00, 0x00, 0x01, 0x01, 0x7f, 0, 0, 0],
+                message,
+            ))
+            .unwrap();
+        assert!(
+            closed_by_server(&mut bad_header, Duration::from_secs(2)),
+            "malformed THeader header"
+        );
+
+        // Byte-string headers (a key that is not UTF-8, NUL and 0xff in a
+        // value, an empty value) are headers like any: served.
+        let message = &framed_call(4, "binary headers")[4..];
+        #[rustfmt::skip]
+        let header = [
+            0x00, 0x00, 0x01, 0x02,             // binary, no transforms, 2 key/values
+            0x02, 0xff, 0xfe,                   // key \xff\xfe
+            0x03, 0x00, 0x01, 0xff,             // value \x00\x01\xff
+            0x01, b'e', 0x00,                   // key "e", empty value
+            0x00, 0x00,                         // padding
+        ];
+        let mut binary = TcpStream::connect(addr).unwrap();
+        binary.write_all(&theader_frame(&header, message)).unwrap();
+        binary
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        let mut len = [0u8; 4];
+        binary.read_exact(&mut len).unwrap();
+        let mut reply = vec![0; u32::from_be_bytes(len) as usize];
+        binary.read_exact(&mut reply).unwrap();
+        assert_eq!(&reply[..2], &[0x0f, 0xff], "a THeader reply");
+        assert!(reply.windows(14).any(|w| w == b"binary headers"));
+
         // A truncated frame that never completes: the read timeout.
         let mut stalled = TcpStream::connect(addr).unwrap();
         let call = framed_call(1, "never finished");
@@ -199,7 +249,7 @@ fn garbage_truncated_and_oversized_frames_close_only_their_connection() {
 
         witness.finish();
         let stats = server.shutdown(Duration::from_secs(5));
-        assert!(stats.errors >= 4, "{stats:?}");
+        assert!(stats.errors >= 5, "{stats:?}");
     }
 }
 

@@ -44,6 +44,12 @@ pub struct ClientOptions {
     pub limits: Limits,
     /// Limits on reply frames.
     pub transport_limits: TransportLimits,
+    /// TTHeader only: send each call's message framed inside the TTHeader
+    /// payload (a 4-byte length, then the message), the shape Kitex calls
+    /// `TTHeaderFramed` and Volo's default codec (`TTHeader<Framed<..>>`)
+    /// sends. Default `false`: the bare message. Replies are read in either
+    /// shape whatever this says; see [`FrameInfo::framed_payload`].
+    pub framed_payload: bool,
 }
 
 impl Default for ClientOptions {
@@ -57,6 +63,7 @@ impl Default for ClientOptions {
             service_name: None,
             limits: Limits::DEFAULT,
             transport_limits: TransportLimits::DEFAULT,
+            framed_payload: false,
         }
     }
 }
@@ -282,15 +289,24 @@ impl<T: Transport, X: Protocols> Client<T, X> {
         Ok(())
     }
 
-    /// Headers sent with the next call (THeader and TTHeader only; other
-    /// transports have nowhere to put them).
+    /// Headers sent with the next call only (THeader and TTHeader; other
+    /// transports have nowhere to put them): byte-string keys and values,
+    /// `insert("k", "v")` for text. They are taken when the call is sent.
     pub fn headers_mut(&mut self) -> &mut Headers {
         &mut self.headers
     }
 
-    /// The headers of the last reply (THeader and TTHeader only).
+    /// The headers of the last reply (THeader and TTHeader only; empty
+    /// before the first reply, and after a reply without any): what the
+    /// server's handler set with
+    /// [`CallContext::set_reply_header`](crate::service::CallContext::set_reply_header).
     pub fn reply_headers(&self) -> &Headers {
         &self.reply_headers
+    }
+
+    /// Takes the headers of the last reply, leaving none.
+    pub fn take_reply_headers(&mut self) -> Headers {
+        std::mem::take(&mut self.reply_headers)
     }
 
     /// Calls `method` with `args` and reads its reply.
@@ -354,6 +370,8 @@ impl<T: Transport, X: Protocols> Client<T, X> {
         let mut info = FrameInfo::new(self.options.dialect, self.options.protocol);
         info.seq_id = self.seqid as u32;
         info.headers = std::mem::take(&mut self.headers);
+        info.framed_payload = self.options.framed_payload;
+        self.reply_headers.clear();
         self.out.clear();
         let start = self.transport.begin(&mut self.out, &info)?;
         let encode = Encode {

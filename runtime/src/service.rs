@@ -10,24 +10,75 @@ use crate::protocol::{
     ApplicationErrorKind, ApplicationException, InputProtocol, MessageHeader, OutputProtocol,
     ProtocolError, Result,
 };
-use crate::transport::Headers;
+use crate::transport::{int_keys, Headers, IntoHeaderBytes};
 use crate::wire::MessageType;
 use crate::ByteString;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
-/// What a handler knows about the call besides its arguments.
-#[derive(Clone, Debug, Default)]
+/// What a handler knows about the call besides its arguments, and where it
+/// leaves the headers of its reply.
+///
+/// `Send + Sync`: a handler may keep `&CallContext` across `.await`s. The
+/// reply headers sit behind a mutex that costs nothing until it is used.
+///
+/// ```
+/// use thriftgen_runtime::service::CallContext;
+/// use thriftgen_runtime::transport::Headers;
+///
+/// let mut request = Headers::new();
+/// request.insert("trace-id", "abc");
+/// let ctx = CallContext::new(None, request);
+/// assert_eq!(ctx.headers().get_str("trace-id"), Some("abc"));
+/// ctx.set_reply_header("served-by", "node-7");
+/// ctx.set_reply_header(&b"bin\xff"[..], &b"\x00\x01"[..]);
+/// assert_eq!(ctx.reply_headers().get_str("served-by"), Some("node-7"));
+/// ```
+#[derive(Debug, Default)]
 pub struct CallContext {
     peer: Option<SocketAddr>,
     headers: Headers,
+    timeout: Option<Duration>,
+    reply_headers: Mutex<Headers>,
+}
+
+impl Clone for CallContext {
+    fn clone(&self) -> CallContext {
+        CallContext {
+            peer: self.peer,
+            headers: self.headers.clone(),
+            timeout: self.timeout,
+            reply_headers: Mutex::new(self.reply_headers().clone()),
+        }
+    }
 }
 
 impl CallContext {
     /// The context of a call from `peer` that carried `headers` (THeader or
-    /// TTHeader key/values; empty for other transports).
+    /// TTHeader key/values; empty for other transports). The timeout is read
+    /// from TTHeader's integer header
+    /// [`RPC_TIMEOUT`](crate::transport::int_keys::RPC_TIMEOUT), when it is
+    /// there and a number of milliseconds.
     pub fn new(peer: Option<SocketAddr>, headers: Headers) -> CallContext {
-        CallContext { peer, headers }
+        let timeout = headers
+            .get_int_str(int_keys::RPC_TIMEOUT)
+            .and_then(|ms| ms.trim().parse::<u64>().ok())
+            .map(Duration::from_millis);
+        CallContext {
+            peer,
+            headers,
+            timeout,
+            reply_headers: Mutex::new(Headers::new()),
+        }
+    }
+
+    /// The same context with the timeout `timeout` in place of the one the
+    /// headers gave.
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> CallContext {
+        self.timeout = timeout;
+        self
     }
 
     /// The address of the client, when the call came over a socket.
@@ -35,9 +86,56 @@ impl CallContext {
         self.peer
     }
 
-    /// The call's THeader/TTHeader key/values.
+    /// The call's THeader/TTHeader headers: byte-string keys and values
+    /// (see [`Headers::get`] and [`Headers::get_str`]), and for TTHeader the
+    /// integer headers and ACL token.
     pub fn headers(&self) -> &Headers {
         &self.headers
+    }
+
+    /// How long the caller will wait for the answer, when it said so
+    /// (TTHeader's `RPC_TIMEOUT` integer header, which Kitex and Volo
+    /// clients send, in milliseconds). Counted from when the request
+    /// arrived.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Sets reply header `key` to `value` (replacing what an earlier call set):
+    /// sent with the reply over THeader and TTHeader, dropped by the other
+    /// transports, which have nowhere to put it.
+    pub fn set_reply_header(&self, key: impl IntoHeaderBytes, value: impl IntoHeaderBytes) {
+        self.reply_headers().insert(key, value);
+    }
+
+    /// Sets TTHeader integer reply header `key` to `value` (THeader has no
+    /// integer headers and drops it).
+    pub fn set_reply_int_header(&self, key: u16, value: impl IntoHeaderBytes) {
+        self.reply_headers().insert_int(key, value);
+    }
+
+    /// The headers the reply will carry, to read or change in any way. Do
+    /// not keep the guard across an `.await` (it is a mutex guard).
+    pub fn reply_headers(&self) -> MutexGuard<'_, Headers> {
+        // Headers stay valid whatever a panicking holder did to them.
+        self.reply_headers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes the reply headers out, leaving none.
+    pub fn take_reply_headers(&self) -> Headers {
+        std::mem::take(&mut *self.reply_headers())
+    }
+
+    /// Takes the reply headers out without locking (the context is the
+    /// caller's alone): what the server does when it frames the reply.
+    pub(crate) fn take_reply_headers_mut(&mut self) -> Headers {
+        let headers = self
+            .reply_headers
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        std::mem::take(headers)
     }
 }
 
@@ -277,6 +375,13 @@ pub trait Reply {
     ///
     /// When the struct is malformed.
     fn read<I: InputProtocol>(input: &mut I) -> Result<std::result::Result<Self::Ok, Self::Err>>;
+}
+
+/// Logs the error a `oneway` handler returned, which has no caller to go to:
+/// a `tracing` warning naming the method (`Service.method`) and the error.
+/// Generated processors call it.
+pub fn oneway_failed(method: &str, error: &ApplicationException) {
+    tracing::warn!(method, error = %error, "oneway handler failed");
 }
 
 /// The error of a result struct that holds neither a value nor an exception

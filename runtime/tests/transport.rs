@@ -125,14 +125,24 @@ fn rich_info(dialect: Dialect, protocol: ProtocolId) -> FrameInfo {
             info.headers.insert("trace-id", "abc123");
             info.headers.insert("", "empty key");
             info.headers.insert("ünïcode", "välue");
+            // Keys and values are bytes: not UTF-8, NUL and 0xff, empty.
+            info.headers.insert(&b"\xff\xfe-key"[..], "non-UTF-8 key");
+            info.headers.insert("binary", &b"\x00\x01\xff"[..]);
+            info.headers.insert("empty", "");
         }
         Dialect::TTHeader => {
             info.flags = 0x0100;
             info.seq_id = 42;
             info.headers.insert("trace-id", "abc123");
+            info.headers
+                .insert(&b"\xff\xfe-key"[..], &b"\x00\x01\xff"[..]);
+            info.headers.insert("empty", "");
             info.headers.insert_int(3, "from-service");
             info.headers.insert_int(9, "");
-            info.headers.acl_token = Some("secret".to_owned());
+            info.headers.insert_int(0x16, &[0x02]);
+            info.headers.set_acl_token(&b"se\x00cret\xff"[..]);
+            // Volo's shape: the message framed inside the payload.
+            info.framed_payload = true;
         }
     }
     info
@@ -468,7 +478,7 @@ fn ttheader_frame_from_the_spec_byte_for_byte() {
     expected.seq_id = 2;
     expected.headers.insert("key", "value");
     expected.headers.insert_int(3, "echo");
-    expected.headers.acl_token = Some("tok".to_owned());
+    expected.headers.set_acl_token("tok");
     assert_eq!(frame.info, expected);
 
     assert_eq!(
@@ -761,12 +771,108 @@ fn info_count_larger_than_the_bytes_is_an_error() {
 }
 
 #[test]
-fn invalid_utf8_in_a_header_is_an_error() {
-    let err = theader(&[0x00, 0x00, 0x01, 0x01, 0x01, 0xff, 0x00]).unwrap_err();
+fn theader_keys_and_values_are_bytes_byte_for_byte() {
+    // What Apache's Python THeaderTransport sends for
+    // set_header(b"\xff\xfe", b"\x00\x01\xff") and set_header(b"e", b"").
+    #[rustfmt::skip]
+    let head: &[u8] = &[
+        0x00, 0x00, 0x00, 0x2b,     // LENGTH 43: 10 + 16 header + 17 payload
+        0x0f, 0xff,                 // HEADER MAGIC
+        0x00, 0x00,                 // FLAGS
+        0x00, 0x00, 0x00, 0x01,     // SEQUENCE NUMBER 1
+        0x00, 0x04,                 // HEADER SIZE: 4 words = 16 bytes
+        0x00,                       // PROTOCOL ID (varint): binary
+        0x00,                       // NUM TRANSFORMS (varint): 0
+        0x01,                       // INFO_KEYVALUE
+        0x02,                       // 2 headers (varint)
+        0x02, 0xff, 0xfe,           // key: 2 bytes, not UTF-8
+        0x03, 0x00, 0x01, 0xff,     // value: 3 bytes, NUL and 0xff
+        0x01, b'e',                 // key "e"
+        0x00,                       // value: empty
+        0x00, 0x00,                 // padding to a multiple of 4
+    ];
+    let wire = [head, &PING[..]].concat();
+    let frame = decode_one(Dialect::Header, &wire).unwrap().unwrap();
+    assert_eq!(&frame.payload[..], &PING);
+    let headers = &frame.info.headers;
+    assert_eq!(headers.get(b"\xff\xfe"), Some(&b"\x00\x01\xff"[..]));
+    assert_eq!(headers.get_str(b"\xff\xfe"), None, "not UTF-8: no str view");
+    assert_eq!(headers.get("e"), Some(&b""[..]));
+    assert_eq!(headers.get_str("e"), Some(""));
+    let pairs: Vec<(&[u8], &[u8])> = headers.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+    assert_eq!(
+        pairs,
+        [(&b"\xff\xfe"[..], &b"\x00\x01\xff"[..]), (b"e", b"")]
+    );
+    // Written back byte for byte.
+    let mut info = FrameInfo::new(Dialect::Header, ProtocolId::Binary);
+    info.seq_id = 1;
+    info.headers.insert(&[0xff, 0xfe], vec![0x00, 0x01, 0xff]);
+    info.headers.insert("e", "");
+    assert_eq!(frame.info, info);
+    assert_eq!(&framed(Dialect::Header, &info, &PING)[..], &wire[..]);
+}
+
+#[test]
+fn ttheader_keys_and_values_are_bytes_byte_for_byte() {
+    #[rustfmt::skip]
+    let head: &[u8] = &[
+        0x00, 0x00, 0x00, 0x37,     // LENGTH 55: 10 + 28 header + 17 payload
+        0x10, 0x00,                 // HEADER MAGIC
+        0x00, 0x00,                 // FLAGS
+        0x00, 0x00, 0x00, 0x07,     // SEQUENCE NUMBER 7
+        0x00, 0x07,                 // HEADER SIZE: 7 words = 28 bytes
+        0x00,                       // PROTOCOL ID (u8): binary
+        0x00,                       // NUM TRANSFORMS (u8): 0
+        0x01,                       // INFO_KEYVALUE
+        0x00, 0x02,                 // 2 pairs (u16)
+        0x00, 0x01, 0x80,           // key: 1 byte, not UTF-8
+        0x00, 0x03, 0x00, 0x01, 0xff, // value: NUL and 0xff
+        0x00, 0x01, b'e',           // key "e"
+        0x00, 0x00,                 // value: empty
+        0x10,                       // INFO_INTKEYVALUE
+        0x00, 0x01,                 // 1 pair (u16)
+        0x00, 0x16,                 // key 0x16 (MSG_TYPE)
+        0x00, 0x01, 0x02,           // value: the byte 2, as Volo sends it
+        0x00, 0x00,                 // padding to a multiple of 4
+    ];
+    let wire = [head, &PING[..]].concat();
+    let frame = decode_one(Dialect::TTHeader, &wire).unwrap().unwrap();
+    assert_eq!(&frame.payload[..], &PING);
+    let headers = &frame.info.headers;
+    assert_eq!(headers.get([0x80]), Some(&b"\x00\x01\xff"[..]));
+    assert_eq!(headers.get("e"), Some(&b""[..]));
+    assert_eq!(headers.get_int(0x16), Some(&[0x02][..]));
+    let mut info = FrameInfo::new(Dialect::TTHeader, ProtocolId::Binary);
+    info.seq_id = 7;
+    info.headers.insert(&[0x80], &b"\x00\x01\xff"[..]);
+    info.headers.insert("e", "");
+    info.headers.insert_int(0x16, vec![0x02]);
+    assert_eq!(frame.info, info);
+    assert_eq!(&framed(Dialect::TTHeader, &info, &PING)[..], &wire[..]);
+}
+
+#[test]
+fn a_header_value_past_the_header_is_still_an_error() {
+    // THeader: a value of 0x7f bytes in a header of 8.
+    let err = theader(&[0x00, 0x00, 0x01, 0x01, 0x01, 0xff, 0x7f, 0x00]).unwrap_err();
     assert_eq!(err.kind(), TransportErrorKind::Malformed);
+    assert_eq!(err.message(), "THeader header ends inside header value");
+    // TTHeader: a key of 0x0100 bytes.
+    let err = ttheader(&[
+        0x00, 0x00, 0x01, 0x00, 0x01, 0x01, 0x00, 0xff, 0xff, 0xff, 0xff,
+    ])
+    .unwrap_err();
+    assert_eq!(err.kind(), TransportErrorKind::Malformed);
+    assert_eq!(err.message(), "TTHeader header ends inside header key");
+    // TTHeader: an integer header's value past the header.
+    let err = ttheader(&[
+        0x00, 0x00, 0x10, 0x00, 0x01, 0x00, 0x0c, 0x00, 0x09, b'1', 0x00, 0x00,
+    ])
+    .unwrap_err();
     assert_eq!(
         err.message(),
-        "THeader header key is not UTF-8 (invalid byte at 0)"
+        "TTHeader header ends inside int header value"
     );
 }
 
@@ -1021,27 +1127,56 @@ fn a_foreign_frame_start_is_an_error_not_a_panic() {
 
 #[test]
 fn headers_get_the_last_value_and_insert_replaces() {
-    let mut headers = Headers::default();
+    let mut headers = Headers::new();
     assert!(headers.is_empty());
-    headers.strings.push(("k".into(), "1".into()));
-    headers.strings.push(("x".into(), "x".into()));
-    headers.strings.push(("k".into(), "2".into()));
-    assert_eq!(headers.get("k"), Some("2"));
+    headers.append("k", "1");
+    headers.append("x", "x");
+    headers.append("k", "2");
+    assert_eq!(headers.len(), 3);
+    assert_eq!(headers.get("k"), Some(&b"2"[..]));
+    assert_eq!(headers.get_str("k"), Some("2"));
     assert_eq!(headers.get("missing"), None);
+    assert!(headers.contains_key(b"x"));
     headers.insert("k", "3");
-    assert_eq!(
-        headers.strings,
-        [("k".into(), "3".into()), ("x".into(), "x".into())]
-    );
+    let pairs: Vec<(&[u8], &[u8])> = headers.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+    assert_eq!(pairs, [(&b"k"[..], &b"3"[..]), (b"x", b"x")]);
+    // Owned and borrowed, text and bytes.
+    headers.insert(String::from("s"), Bytes::from_static(b"\xff"));
+    let name = String::from("t");
+    headers.insert(name.as_str(), vec![0u8]);
+    assert_eq!(name, "t", "borrowed, not moved");
+    assert_eq!(headers.get("s"), Some(&b"\xff"[..]));
+    assert_eq!(headers.get_str("s"), None);
+    assert_eq!(headers.get_bytes("t"), Some(&Bytes::from_static(b"\x00")));
+    assert_eq!(headers.remove("k"), Some(Bytes::from_static(b"3")));
+    assert_eq!(headers.get("k"), None);
+
     headers.insert_int(1, "a");
     headers.insert_int(1, "b");
-    assert_eq!(headers.get_int(1), Some("b"));
-    assert_eq!(headers.ints.len(), 1);
-    let token_only = Headers {
-        acl_token: Some(String::new()),
-        ..Headers::default()
-    };
+    headers.append_int(2, &[0xff]);
+    assert_eq!(headers.get_int(1), Some(&b"b"[..]));
+    assert_eq!(headers.get_int_str(1), Some("b"));
+    assert_eq!(headers.get_int_str(2), None);
+    assert_eq!(headers.iter_ints().len(), 2);
+    assert_eq!(headers.remove_int(2), Some(Bytes::from_static(b"\xff")));
+
+    let mut token_only = Headers::new();
+    token_only.set_acl_token("");
     assert!(!token_only.is_empty());
+    assert_eq!(token_only.acl_token(), Some(&b""[..]));
+    token_only.clear();
+    assert!(token_only.is_empty());
+
+    let collected: Headers = [("a", "1"), ("a", "2")].into_iter().collect();
+    assert_eq!(collected.len(), 2);
+    assert_eq!(
+        format!("{:?}", {
+            let mut h = Headers::new();
+            h.insert("k", &b"\x00\xff"[..]);
+            h
+        }),
+        r#"Headers { pairs: {"k": b"\x00\xff"} }"#
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1262,5 +1397,88 @@ proptest! {
     ) {
         let bytes = [prefix, tail].concat();
         drain(&mut Detect::default(), &bytes);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// TTHeader's framed payload (Kitex's TTHeaderFramed, Volo's default)
+// ---------------------------------------------------------------------------
+
+/// A TTHeader frame with an empty header and `payload` after it.
+fn ttheader_with_payload(payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&((10 + 4 + payload.len()) as u32).to_be_bytes());
+    out.extend_from_slice(&[0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x00, 0x01]);
+    out.extend_from_slice(&[0x00, 0x00, 0x00, 0x00]); // binary, no transforms, padding
+    out.extend_from_slice(payload);
+    out
+}
+
+#[test]
+fn ttheader_payload_shape_is_told_from_its_first_bytes() {
+    // Bare: a strict binary message (0x80 0x01).
+    let frame = decode_one(Dialect::TTHeader, &ttheader_with_payload(&PING))
+        .unwrap()
+        .unwrap();
+    assert!(!frame.info.framed_payload);
+    assert_eq!(&frame.payload[..], &PING);
+    // Framed: a length equal to the rest, then the message.
+    let framed_ping = [&[0x00, 0x00, 0x00, 0x11][..], &PING[..]].concat();
+    let wire = ttheader_with_payload(&framed_ping);
+    let frame = decode_one(Dialect::TTHeader, &wire).unwrap().unwrap();
+    assert!(frame.info.framed_payload);
+    assert_eq!(frame.info.seq_id, 9);
+    assert_eq!(&frame.payload[..], &PING);
+    // Written back in the same shape, byte for byte.
+    assert_eq!(
+        &framed(Dialect::TTHeader, &frame.info, &frame.payload)[..],
+        &wire[..]
+    );
+    // Bare compact (0x82).
+    let compact = call(ProtocolId::Compact, 3, 0);
+    let frame = decode_one(Dialect::TTHeader, &ttheader_with_payload(&compact))
+        .unwrap()
+        .unwrap();
+    assert!(!frame.info.framed_payload);
+    assert_eq!(frame.payload, compact);
+    // Bare old non-strict binary: a name length that is not the rest.
+    #[rustfmt::skip]
+    let non_strict = [
+        0x00, 0x00, 0x00, 0x04, b'p', b'i', b'n', b'g', // name "ping"
+        0x01, 0x00, 0x00, 0x00, 0x01, 0x00,             // call, seqid 1, stop
+    ];
+    let frame = decode_one(Dialect::TTHeader, &ttheader_with_payload(&non_strict))
+        .unwrap()
+        .unwrap();
+    assert!(!frame.info.framed_payload);
+    assert_eq!(&frame.payload[..], &non_strict);
+}
+
+#[test]
+fn a_framed_ttheader_payload_with_the_wrong_length_is_an_error() {
+    let framed_ping = [&[0x00, 0x00, 0x00, 0x10][..], &PING[..]].concat();
+    let err = decode_one(Dialect::TTHeader, &ttheader_with_payload(&framed_ping)).unwrap_err();
+    assert_eq!(err.kind(), TransportErrorKind::Malformed);
+    assert_eq!(
+        err.message(),
+        "TTHeader payload of 17 bytes after its length holds a framed message of 16 bytes"
+    );
+}
+
+#[test]
+fn a_framed_ttheader_payload_round_trips_with_zlib_and_split_anywhere() {
+    let mut info = rich_info(Dialect::TTHeader, ProtocolId::Compact);
+    info.transforms = vec![Transform::Zlib];
+    assert!(info.framed_payload);
+    let payload = call(ProtocolId::Compact, 5, 300);
+    let wire = framed(Dialect::TTHeader, &info, &payload);
+    for cut in 0..wire.len() {
+        let mut transport = TTHeader::default();
+        let mut input = BytesMut::from(&wire[..cut]);
+        assert!(transport.decode(&mut input).unwrap().is_none(), "cut {cut}");
+        input.extend_from_slice(&wire[cut..]);
+        let frame = transport.decode(&mut input).unwrap().unwrap();
+        assert_eq!(frame.payload, payload);
+        assert_eq!(frame.info, info);
     }
 }

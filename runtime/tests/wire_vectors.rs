@@ -4,6 +4,11 @@
 //! bytes Apache's Python library wrote for the same calls
 //! (`tests/vectors/apache_python.py` made `tests/vectors/sample.*.hex`), then
 //! read back with our readers. Smaller vectors are spelled out byte by byte.
+//!
+//! The TTHeader frames at the end are the bytes CloudWeGo Volo (volo-thrift
+//! 0.12.7) sent and answered on 127.0.0.1, captured with a TCP relay: its
+//! client's request (framed payload), its server's replies to it and to our
+//! client's bare request, each field commented.
 
 use bytes::{Bytes, BytesMut};
 use thriftgen_runtime::protocol::{
@@ -358,4 +363,231 @@ fn binary_bytes_are_slices_of_the_input() {
     let value = BinaryReader::new(input.clone()).read_binary().unwrap();
     // Four bytes of length, then the value: the same memory, not a copy.
     assert_eq!(value.as_ptr() as usize, start + 4);
+}
+
+// ---------------------------------------------------------------------------
+// TTHeader as CloudWeGo Volo sends it
+// ---------------------------------------------------------------------------
+
+/// The second call (sequence number 1) of volo-thrift 0.12.7's client with
+/// its default codec (`TTHeader<Framed<Binary>>`, Kitex's `TTHeaderFramed`)
+/// to `EchoServer.Echo(Request { action: "echo", msg: "xxxxx" })`, as it
+/// crossed a TCP relay on 127.0.0.1 (the benchmarks' `volo-echo-client
+/// --codec ttheader --payload 5`, connected to port 19302).
+#[rustfmt::skip]
+const VOLO_REQUEST: [u8; 142] = [
+    0x00, 0x00, 0x00, 0x8a,             // LENGTH 138 = 10 + 80 + 48
+    0x10, 0x00,                         // TTHeader magic
+    0x00, 0x00,                         // FLAGS
+    0x00, 0x00, 0x00, 0x01,             // SEQUENCE NUMBER 1
+    0x00, 0x14,                         // HEADER SIZE: 20 words = 80 bytes
+    0x00,                               // PROTOCOL ID: binary
+    0x00,                               // NUM TRANSFORMS: 0
+    0x01,                               // INFO_KEYVALUE
+    0x00, 0x01,                         //   1 pair
+    0x00, 0x03, b'i', b's', b'n',       //   "isn" (the IDL service name) =
+    0x00, 0x0a, b'E', b'c', b'h', b'o', b'S', b'e', b'r', b'v', b'e', b'r',
+    0x10,                               // INFO_INTKEYVALUE
+    0x00, 0x06,                         //   6 pairs
+    0x00, 0x10, 0x00, 0x01, b'3',       //   0x10 WITH_MESH_HEADER = "3"
+    0x00, 0x0c, 0x00, 0x05, b'1', b'0', b'0', b'0', b'0', // 0x0c RPC_TIMEOUT = "10000" (ms)
+    0x00, 0x03, 0x00, 0x00,             //   0x03 FROM_SERVICE = "" (empty)
+    0x00, 0x09, 0x00, 0x04, b'E', b'c', b'h', b'o', // 0x09 TO_METHOD = "Echo"
+    0x00, 0x06, 0x00, 0x04, b'e', b'c', b'h', b'o', // 0x06 TO_SERVICE = "echo"
+    0x00, 0x0b, 0x00, 0x0f,             //   0x0b DEST_ADDRESS = "127.0.0.1:19302"
+    b'1', b'2', b'7', b'.', b'0', b'.', b'0', b'.', b'1', b':', b'1', b'9', b'3', b'0', b'2',
+    0x00, 0x00,                         // padding to 80 bytes
+    0x00, 0x00, 0x00, 0x2c,             // the payload is framed: a length of 44,
+    0x80, 0x01, 0x00, 0x01,             //   then a strict binary call
+    0x00, 0x00, 0x00, 0x04, b'E', b'c', b'h', b'o', // method "Echo"
+    0x00, 0x00, 0x00, 0x01,             //   seqid 1
+    0x0c, 0x00, 0x01,                   //   1: req (struct)
+    0x0b, 0x00, 0x01, 0x00, 0x00, 0x00, 0x04, b'e', b'c', b'h', b'o', // 1: action "echo"
+    0x0b, 0x00, 0x02, 0x00, 0x00, 0x00, 0x05, b'x', b'x', b'x', b'x', b'x', // 2: msg
+    0x00,                               //   Request's stop
+    0x00,                               //   the arguments' stop
+];
+
+/// volo-thrift 0.12.7's server (default codec) answering [`VOLO_REQUEST`].
+#[rustfmt::skip]
+const VOLO_REPLY: [u8; 74] = [
+    0x00, 0x00, 0x00, 0x46,             // LENGTH 70 = 10 + 12 + 48
+    0x10, 0x00,                         // TTHeader magic
+    0x00, 0x00,                         // FLAGS
+    0x00, 0x00, 0x00, 0x01,             // SEQUENCE NUMBER 1: the request's
+    0x00, 0x03,                         // HEADER SIZE: 3 words = 12 bytes
+    0x00,                               // PROTOCOL ID: binary
+    0x00,                               // NUM TRANSFORMS: 0
+    0x10,                               // INFO_INTKEYVALUE
+    0x00, 0x01,                         //   1 pair
+    0x00, 0x16, 0x00, 0x01, 0x02,       //   0x16 MSG_TYPE = the byte 2 (reply), not text
+    0x00, 0x00,                         // padding to 12 bytes
+    0x00, 0x00, 0x00, 0x2c,             // framed like the request: a length of 44,
+    0x80, 0x01, 0x00, 0x02,             //   then a strict binary reply
+    0x00, 0x00, 0x00, 0x04, b'E', b'c', b'h', b'o', // method "Echo"
+    0x00, 0x00, 0x00, 0x01,             //   seqid 1
+    0x0c, 0x00, 0x00,                   //   0: success (struct Response)
+    0x0b, 0x00, 0x01, 0x00, 0x00, 0x00, 0x04, b'e', b'c', b'h', b'o', // 1: action
+    0x0b, 0x00, 0x02, 0x00, 0x00, 0x00, 0x05, b'x', b'x', b'x', b'x', b'x', // 2: msg
+    0x00,                               //   Response's stop
+    0x00,                               //   the result's stop
+];
+
+#[test]
+fn volo_ttheader_framed_request_decodes() {
+    use std::time::Duration;
+    use thriftgen_runtime::service::CallContext;
+    use thriftgen_runtime::transport::{
+        detect_dialect, int_keys, Detect, Dialect, ProtocolId, Transport,
+    };
+
+    assert_eq!(detect_dialect(&VOLO_REQUEST), Ok(Some(Dialect::TTHeader)));
+    let mut input = BytesMut::from(&VOLO_REQUEST[..]);
+    let frame = Detect::default()
+        .decode(&mut input)
+        .expect("Volo's request is valid")
+        .expect("and whole");
+    assert!(input.is_empty());
+    let info = &frame.info;
+    assert_eq!(info.dialect, Dialect::TTHeader);
+    assert_eq!(info.protocol, ProtocolId::Binary);
+    assert_eq!((info.flags, info.seq_id), (0, 1));
+    assert!(info.framed_payload, "the payload is framed");
+    assert!(info.transforms.is_empty());
+    let headers = &info.headers;
+    assert_eq!(headers.get_str("isn"), Some("EchoServer"));
+    assert_eq!(headers.get_int_str(int_keys::TO_METHOD), Some("Echo"));
+    assert_eq!(headers.get_int_str(int_keys::TO_SERVICE), Some("echo"));
+    assert_eq!(headers.get_int(int_keys::FROM_SERVICE), Some(&b""[..]));
+    assert_eq!(
+        headers.get_int_str(int_keys::DEST_ADDRESS),
+        Some("127.0.0.1:19302")
+    );
+    assert_eq!(headers.get_int_str(int_keys::WITH_MESH_HEADER), Some("3"));
+    let keys: Vec<u16> = headers.iter_ints().map(|(k, _)| k).collect();
+    assert_eq!(keys, [0x10, 0x0c, 0x03, 0x09, 0x06, 0x0b]);
+
+    // The handler sees the caller's timeout.
+    let ctx = CallContext::new(None, headers.clone());
+    assert_eq!(ctx.timeout(), Some(Duration::from_millis(10_000)));
+
+    // The payload is the bare message, length stripped.
+    assert_eq!(&frame.payload[..], &VOLO_REQUEST[98..]);
+    let mut reader = BinaryReader::new(frame.payload.clone());
+    let header = reader.read_message_begin().unwrap();
+    assert_eq!(header.name.as_str(), "Echo");
+    assert_eq!(header.kind, MessageType::Call);
+    assert_eq!(header.seqid, 1);
+}
+
+#[test]
+fn a_reply_to_volo_is_framed_like_volos_own() {
+    use thriftgen_runtime::transport::{int_keys, Detect, FrameInfo, Headers, Transport};
+
+    let mut input = BytesMut::from(&VOLO_REQUEST[..]);
+    let request = Detect::default().decode(&mut input).unwrap().unwrap();
+    // What the server does: the request's frame information, the handler's
+    // headers in place of the request's.
+    let info = FrameInfo {
+        headers: {
+            let mut h = Headers::new();
+            h.insert_int(int_keys::MSG_TYPE, &[0x02]);
+            h
+        },
+        ..request.info
+    };
+    let mut transport = Detect::default();
+    let mut out = BytesMut::new();
+    let start = transport.begin(&mut out, &info).unwrap();
+    out.extend_from_slice(&VOLO_REPLY[30..]);
+    transport.finish(&mut out, start, &info).unwrap();
+    assert_eq!(&out[..], &VOLO_REPLY[..]);
+
+    // And Volo's reply reads back as what it is.
+    let mut input = BytesMut::from(&VOLO_REPLY[..]);
+    let reply = Detect::default().decode(&mut input).unwrap().unwrap();
+    assert_eq!(reply.info, info);
+    assert_eq!(&reply.payload[..], &VOLO_REPLY[30..]);
+    assert_eq!(
+        reply.info.headers.get_int(int_keys::MSG_TYPE),
+        Some(&[2][..])
+    );
+}
+
+/// Our client's first call over TTHeader with a bare payload (the
+/// `ttheader_echo` example of `interop/`, `framed_payload: false`), which
+/// volo-thrift 0.12.7's server (default codec) answered with
+/// [`VOLO_REPLY_BARE`].
+#[rustfmt::skip]
+const OUR_BARE_REQUEST: [u8; 105] = [
+    0x00, 0x00, 0x00, 0x65,             // LENGTH 101 = 10 + 44 + 47
+    0x10, 0x00,                         // TTHeader magic
+    0x00, 0x00,                         // FLAGS
+    0x00, 0x00, 0x00, 0x01,             // SEQUENCE NUMBER 1 (the client's seqid)
+    0x00, 0x0b,                         // HEADER SIZE: 11 words = 44 bytes
+    0x00, 0x00,                         // binary, no transforms
+    0x01, 0x00, 0x01,                   // INFO_KEYVALUE, 1 pair
+    0x00, 0x03, b'i', b's', b'n',       //   "isn" = "EchoServer"
+    0x00, 0x0a, b'E', b'c', b'h', b'o', b'S', b'e', b'r', b'v', b'e', b'r',
+    0x10, 0x00, 0x02,                   // INFO_INTKEYVALUE, 2 pairs
+    0x00, 0x09, 0x00, 0x04, b'E', b'c', b'h', b'o', // TO_METHOD = "Echo"
+    0x00, 0x0c, 0x00, 0x04, b'1', b'0', b'0', b'0', // RPC_TIMEOUT = "1000"
+    0x00, 0x00, 0x00,                   // padding to 44 bytes
+    0x80, 0x01, 0x00, 0x01,             // the bare message: strict binary call
+    0x00, 0x00, 0x00, 0x04, b'E', b'c', b'h', b'o', // "Echo"
+    0x00, 0x00, 0x00, 0x01,             //   seqid 1
+    0x0c, 0x00, 0x01,                   //   1: req
+    0x0b, 0x00, 0x01, 0x00, 0x00, 0x00, 0x04, b'e', b'c', b'h', b'o',
+    0x0b, 0x00, 0x02, 0x00, 0x00, 0x00, 0x08, b'h', b'e', b'l', b'l', b'o', b' ', b'#', b'0',
+    0x00, 0x00,                         //   stops
+];
+
+/// volo-thrift 0.12.7's server answering [`OUR_BARE_REQUEST`]: bare too.
+#[rustfmt::skip]
+const VOLO_REPLY_BARE: [u8; 73] = [
+    0x00, 0x00, 0x00, 0x45,             // LENGTH 69 = 10 + 12 + 47
+    0x10, 0x00, 0x00, 0x00,             // magic, FLAGS
+    0x00, 0x00, 0x00, 0x01,             // SEQUENCE NUMBER 1
+    0x00, 0x03,                         // HEADER SIZE: 3 words
+    0x00, 0x00,                         // binary, no transforms
+    0x10, 0x00, 0x01,                   // INFO_INTKEYVALUE, 1 pair
+    0x00, 0x16, 0x00, 0x01, 0x02,       //   MSG_TYPE = the byte 2
+    0x00, 0x00,                         // padding
+    0x80, 0x01, 0x00, 0x02,             // the bare message: strict binary reply
+    0x00, 0x00, 0x00, 0x04, b'E', b'c', b'h', b'o', // "Echo"
+    0x00, 0x00, 0x00, 0x01,             //   seqid 1
+    0x0c, 0x00, 0x00,                   //   0: success
+    0x0b, 0x00, 0x01, 0x00, 0x00, 0x00, 0x04, b'e', b'c', b'h', b'o',
+    0x0b, 0x00, 0x02, 0x00, 0x00, 0x00, 0x08, b'h', b'e', b'l', b'l', b'o', b' ', b'#', b'0',
+    0x00, 0x00,                         //   stops
+];
+
+#[test]
+fn our_bare_ttheader_request_and_volos_bare_answer() {
+    use thriftgen_runtime::transport::{
+        int_keys, Dialect, FrameInfo, ProtocolId, TTHeader, Transport,
+    };
+
+    // What our client writes for that call.
+    let mut info = FrameInfo::new(Dialect::TTHeader, ProtocolId::Binary);
+    info.seq_id = 1;
+    info.headers.insert("isn", "EchoServer");
+    info.headers.insert_int(int_keys::TO_METHOD, "Echo");
+    info.headers.insert_int(int_keys::RPC_TIMEOUT, "1000");
+    let mut transport = TTHeader::default();
+    let mut out = BytesMut::new();
+    let start = transport.begin(&mut out, &info).unwrap();
+    out.extend_from_slice(&OUR_BARE_REQUEST[58..]);
+    transport.finish(&mut out, start, &info).unwrap();
+    assert_eq!(&out[..], &OUR_BARE_REQUEST[..]);
+
+    let mut input = BytesMut::from(&VOLO_REPLY_BARE[..]);
+    let reply = transport.decode(&mut input).unwrap().unwrap();
+    assert!(!reply.info.framed_payload);
+    assert_eq!(reply.info.seq_id, 1);
+    assert_eq!(
+        reply.info.headers.get_int(int_keys::MSG_TYPE),
+        Some(&[2][..])
+    );
+    assert_eq!(&reply.payload[..], &VOLO_REPLY_BARE[26..]);
 }

@@ -34,8 +34,16 @@ impl Health for Shop {
 
 impl OrderService for Shop {
     fn get(&self, ctx: &CallContext, id: i64) -> Result<Order, OrderServiceGetError> {
+        if let Some(user) = ctx.headers().get("user") {
+            // Reply headers: bytes, set through the context.
+            ctx.set_reply_header("seen-user", user);
+            ctx.set_reply_header(&b"\xffbin"[..], &b"\x00\xff"[..]);
+        }
         if id < 0 {
-            let reason = ctx.headers().get("user").map(|u| format!("{u} may not"));
+            let reason = ctx
+                .headers()
+                .get_str("user")
+                .map(|u| format!("{u} may not"));
             return Err(Unauthorized { reason }.into());
         }
         if id == 666 {
@@ -46,15 +54,17 @@ impl OrderService for Shop {
             .unwrap()
             .get(&id)
             .cloned()
-            .ok_or(OrderServiceGetError::NotFound(OrderNotFound { id }))
+            .ok_or(OrderServiceGetError::OrderNotFound(OrderNotFound { id }))
     }
 
     fn by_customer(
         &self,
         _ctx: &CallContext,
         customer: String,
-        limit: i32,
+        limit: Option<i32>,
     ) -> Result<Vec<Order>, ApplicationException> {
+        // `limit = 50` in the IDL: `None` when the caller left it out.
+        let limit = limit.unwrap_or(50);
         let orders = self.orders.lock().unwrap();
         let mut found: Vec<Order> = orders
             .values()
@@ -143,11 +153,16 @@ fn exercise<
     assert_eq!(client.place(order(base + 1, "ann")).unwrap(), base + 1);
     assert_eq!(client.place(order(base + 2, "ann")).unwrap(), base + 2);
     assert_eq!(client.get(base + 1).unwrap(), order(base + 1, "ann"));
-    let found = client.by_customer("ann".to_string(), 1).unwrap();
+    let found = client.by_customer("ann".to_string(), Some(1)).unwrap();
     assert_eq!(found, vec![order(base + 2, "ann")]);
+    // Left out, the limit is the IDL default the handler applies.
+    let found = client.by_customer("ann".to_string(), None).unwrap();
+    assert!(found.len() >= 2, "{found:?}");
     // A declared exception arrives typed.
     match client.get(base + 99) {
-        Err(CallError::Service(OrderServiceGetError::NotFound(e))) => assert_eq!(e.id, base + 99),
+        Err(CallError::Service(OrderServiceGetError::OrderNotFound(e))) => {
+            assert_eq!(e.id, base + 99)
+        }
         other => panic!("expected NotFound, got {other:?}"),
     }
     // An application error from the handler.
@@ -192,8 +207,12 @@ fn every_dialect_and_protocol_inline_and_on_workers() {
         }
         let stats = server.shutdown(Duration::from_secs(5));
         assert_eq!(stats.connections_open, 0);
-        assert_eq!(stats.requests, 8 * 10, "{stats:?}");
-        assert_eq!(stats.replies, 8 * 9, "oneway calls get no reply: {stats:?}");
+        assert_eq!(stats.requests, 8 * 11, "{stats:?}");
+        assert_eq!(
+            stats.replies,
+            8 * 10,
+            "oneway calls get no reply: {stats:?}"
+        );
     }
 }
 
@@ -213,13 +232,36 @@ fn headers_reach_the_handler() {
             }
             other => panic!("expected Unauthorized, got {other:?}"),
         }
-        // Headers are per call.
+        // The handler's reply headers, with the declared exception.
+        let reply = client.connection().reply_headers();
+        assert_eq!(reply.get_str("seen-user"), Some("mallory"), "{dialect:?}");
+        assert_eq!(reply.get(b"\xffbin"), Some(&b"\x00\xff"[..]), "{dialect:?}");
+        // Headers are per call, both ways.
         match client.get(-1) {
             Err(CallError::Service(OrderServiceGetError::Unauthorized(e))) => {
                 assert_eq!(e.reason, None)
             }
             other => panic!("expected Unauthorized, got {other:?}"),
         }
+        assert!(
+            client.connection().reply_headers().is_empty(),
+            "{dialect:?}"
+        );
+        // And with a value.
+        client
+            .connection()
+            .headers_mut()
+            .insert("user", &b"\x00\xfe"[..]);
+        assert!(matches!(
+            client.get(1),
+            Err(CallError::Service(OrderServiceGetError::OrderNotFound(_)))
+        ));
+        let reply = client.connection().reply_headers();
+        assert_eq!(
+            reply.get("seen-user"),
+            Some(&b"\x00\xfe"[..]),
+            "{dialect:?}"
+        );
     }
     server.shutdown(Duration::from_secs(5));
 }
@@ -431,8 +473,8 @@ fn a_protocol_of_ones_own_plugs_into_server_and_client() {
     let mut client = OrderServiceClient::new(connection);
     let before = COUNTED_READERS.load(Ordering::SeqCst);
     exercise(&mut client, &shop, 0);
-    // Each of the 10 calls is read by the server, and 9 replies by the client.
-    assert_eq!(COUNTED_READERS.load(Ordering::SeqCst) - before, 19);
+    // Each of the 11 calls is read by the server, and 10 replies by the client.
+    assert_eq!(COUNTED_READERS.load(Ordering::SeqCst) - before, 21);
 
     // A client that only speaks the standard protocols cannot use protocol 9.
     let stream = std::net::TcpStream::connect(server.local_addr()).unwrap();

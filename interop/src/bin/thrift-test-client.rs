@@ -32,6 +32,7 @@ use thriftgen_runtime::protocol::{
     self, ApplicationErrorKind, ApplicationException, InputProtocol, OutputProtocol,
 };
 use thriftgen_runtime::service::{self, Reply};
+use thriftgen_runtime::transport::Dialect;
 use thriftgen_runtime::TType;
 
 /// Runs the Apache cross-language test against a ThriftTest server.
@@ -518,6 +519,7 @@ const CHECKS: &[(&str, Check)] = &[
     ("testMultiException", check_multi_exception),
     ("testOneway", check_oneway),
     ("unknown method", check_unknown_method),
+    ("headers", check_headers),
 ];
 
 fn check_names() -> PossibleValuesParser {
@@ -857,7 +859,7 @@ fn check_multi(s: &mut Session) -> Outcome {
 fn check_exception(s: &mut Session) -> Outcome {
     let label = r#"testException("Xception")"#;
     match s.call(|c| c.test_exception("Xception".to_string())) {
-        Err(CallError::Service(ThriftTestTestExceptionError::Err1(e))) => {
+        Err(CallError::Service(ThriftTestTestExceptionError::Xception(e))) => {
             let want = Xception {
                 error_code: Some(1001),
                 message: Some("Xception".to_string()),
@@ -890,7 +892,7 @@ fn check_exception(s: &mut Session) -> Outcome {
 fn check_multi_exception(s: &mut Session) -> Outcome {
     let label = r#"testMultiException("Xception", _)"#;
     match s.call(|c| c.test_multi_exception("Xception".to_string(), "test 1".to_string())) {
-        Err(CallError::Service(ThriftTestTestMultiExceptionError::Err1(e))) => {
+        Err(CallError::Service(ThriftTestTestMultiExceptionError::Xception(e))) => {
             let want = Xception {
                 error_code: Some(1001),
                 message: Some("This is an Xception".to_string()),
@@ -902,7 +904,7 @@ fn check_multi_exception(s: &mut Session) -> Outcome {
 
     let label = r#"testMultiException("Xception2", _)"#;
     match s.call(|c| c.test_multi_exception("Xception2".to_string(), "test 2".to_string())) {
-        Err(CallError::Service(ThriftTestTestMultiExceptionError::Err2(e))) => {
+        Err(CallError::Service(ThriftTestTestMultiExceptionError::Xception2(e))) => {
             let Xception2 {
                 error_code,
                 struct_thing,
@@ -973,5 +975,53 @@ fn check_unknown_method(s: &mut Session) -> Outcome {
     }
     let got = value("testI32(9) after it", s.call(|c| c.test_i32(9)))?;
     expect("testI32 after an unknown method", &9, &got)?;
+    Ok(Verdict::Passed)
+}
+
+/// The header check of the interop suite (`thriftgen_interop::headers`):
+/// byte-string headers to the server with `testString("headers")`, which
+/// says whether they came through exactly and answers with headers of its
+/// own, which must come back exactly.
+fn check_headers(s: &mut Session) -> Outcome {
+    use thriftgen_interop::headers::{compare, CHECK_KEY, REPLY, REQUEST};
+    if !matches!(s.options.dialect, Dialect::Header | Dialect::TTHeader) {
+        return Ok(Verdict::Skipped(
+            "the transport carries no headers".to_string(),
+        ));
+    }
+    let label = r#"testString("headers")"#;
+    let got = value(
+        label,
+        s.call(|c| {
+            let headers = c.connection().headers_mut();
+            for &(key, value) in REQUEST {
+                headers.insert(key, value);
+            }
+            c.test_string("headers".to_string())
+        }),
+    )?;
+    expect(label, &"headers", &got.as_str())?;
+    let reply = s
+        .thrift_test()
+        .map_err(|e| format!("{label}: {e}"))?
+        .connection()
+        .reply_headers()
+        .clone();
+    match reply.get(CHECK_KEY) {
+        Some(b"ok") => {}
+        Some(verdict) => {
+            return Err(format!(
+                "the server saw other headers: {}",
+                verdict.escape_ascii()
+            ))
+        }
+        None => {
+            return Err(format!(
+                "the reply has no {} header: {reply:?}",
+                CHECK_KEY.escape_ascii()
+            ))
+        }
+    }
+    compare(&reply, REPLY, &[CHECK_KEY]).map_err(|why| format!("reply headers: {why}"))?;
     Ok(Verdict::Passed)
 }

@@ -2,7 +2,9 @@
 //! (`idl/ThriftTest.thrift`) with the semantics the cross tests expect.
 //! Every transport and protocol on one port; `ThriftTest:` and
 //! `SecondService:` multiplexed names are served too, plain names go to
-//! `ThriftTest`.
+//! `ThriftTest`. Over THeader and TTHeader it answers the interop suite's
+//! header check (`thriftgen_interop::headers`): byte-string headers in,
+//! byte-string headers out.
 //!
 //! ```sh
 //! thrift-test-server --port 9090 [--pollers N] [--workers N]
@@ -19,8 +21,9 @@ use thriftgen_interop::thrift_test::{
 };
 use thriftgen_runtime::bytes::Bytes;
 use thriftgen_runtime::protocol::{ApplicationErrorKind, ApplicationException};
+use thriftgen_runtime::protocol::{InputProtocol, MessageHeader, OutputProtocol};
 use thriftgen_runtime::server::{Handlers, Server, ServerOptions};
-use thriftgen_runtime::service::{CallContext, Multiplexed};
+use thriftgen_runtime::service::{CallContext, Multiplexed, ProcessError, Processed, Processor};
 
 /// Serves ThriftTest until SIGINT or SIGTERM.
 #[derive(Parser, Debug)]
@@ -233,6 +236,23 @@ impl SecondService for TestHandler {
     }
 }
 
+/// Answers the interop suite's header check (`thriftgen_interop::headers`)
+/// on every call, then hands the call on.
+struct AnswerHeaders<P>(P);
+
+impl<P: Processor> Processor for AnswerHeaders<P> {
+    fn process<I: InputProtocol, O: OutputProtocol>(
+        &self,
+        ctx: &CallContext,
+        header: &MessageHeader,
+        input: &mut I,
+        output: &mut O,
+    ) -> std::result::Result<Processed, ProcessError> {
+        thriftgen_interop::headers::answer(ctx);
+        self.0.process(ctx, header, input, output)
+    }
+}
+
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
     let defaults = ServerOptions::default();
@@ -248,7 +268,7 @@ fn main() -> std::io::Result<()> {
             SecondServiceProcessor::new(Arc::clone(&handler)),
         )
         .with_default(ThriftTestProcessor::new(handler));
-    let server = Server::new(processor)
+    let server = Server::new(AnswerHeaders(processor))
         .options(options)
         .bind((args.host.as_str(), args.port))?;
     eprintln!("thrift-test-server listening on {}", server.local_addr());

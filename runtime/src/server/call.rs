@@ -6,7 +6,7 @@ use crate::protocol::{
     Protocols,
 };
 use crate::service::{write_exception, CallContext, ProcessError, Processed, Processor};
-use crate::transport::{Frame, Transport};
+use crate::transport::{Dialect, Frame, FrameInfo, FrameStart, Headers, Transport};
 use crate::wire::MessageType;
 use crate::ByteString;
 use bytes::{Bytes, BytesMut};
@@ -56,7 +56,7 @@ pub(super) fn serve<P: Processor, T: Transport, X: Protocols>(
     out: &mut BytesMut,
 ) -> Outcome {
     let Frame { payload, mut info } = frame;
-    let ctx = CallContext::new(peer, std::mem::take(&mut info.headers));
+    let mut ctx = CallContext::new(peer, std::mem::take(&mut info.headers));
     let mark = out.len();
     let start = match transport.begin(out, &info) {
         Ok(start) => start,
@@ -84,12 +84,58 @@ pub(super) fn serve<P: Processor, T: Transport, X: Protocols>(
         out.truncate(mark);
         return outcome;
     }
+    let mut start = start;
+    let reply_headers = ctx.take_reply_headers_mut();
+    if !reply_headers.is_empty() && matches!(info.dialect, Dialect::Header | Dialect::TTHeader) {
+        // The header comes before the reply, which is written by now: frame
+        // it again with the handler's headers. Only replies with headers pay.
+        match reframe(transport, &mut info, reply_headers, out, mark, start) {
+            Some(moved) => start = moved,
+            None => return Outcome::UNFRAMEABLE,
+        }
+    }
     if let Err(e) = transport.finish(out, start, &info) {
         tracing::debug!(error = %e, "cannot frame a reply");
         out.truncate(mark);
         return Outcome::UNFRAMEABLE;
     }
     outcome
+}
+
+/// Frames the reply at `mark` of `out` (begun at `start`, written to the end
+/// of `out`) again, now with `headers` in its header; returns where the reply
+/// starts now. Headers that cannot be framed (over a limit) are dropped with a
+/// warning and the reply goes without them; `None` when not even that works.
+fn reframe<T: Transport>(
+    transport: &mut T,
+    info: &mut FrameInfo,
+    headers: Headers,
+    out: &mut BytesMut,
+    mark: usize,
+    start: FrameStart,
+) -> Option<FrameStart> {
+    // A copy (not `split_off`, which would share the pooled output block).
+    let reply = out.get(start.payload_offset()..)?.to_vec();
+    out.truncate(mark);
+    info.headers = headers;
+    let start = match transport.begin(out, info) {
+        Ok(start) => start,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot send the reply headers; replying without them");
+            out.truncate(mark);
+            info.headers = Headers::new();
+            match transport.begin(out, info) {
+                Ok(start) => start,
+                Err(e) => {
+                    tracing::debug!(error = %e, "cannot frame a reply");
+                    out.truncate(mark);
+                    return None;
+                }
+            }
+        }
+    };
+    out.extend_from_slice(&reply);
+    Some(start)
 }
 
 /// [`run`] as a [`ProtocolVisitor`], for the protocol the frame names.

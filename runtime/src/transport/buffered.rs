@@ -89,6 +89,7 @@ impl Transport for Buffered {
             frame: out.len(),
             payload: out.len(),
             zlib_passes: 0,
+            inner_len: false,
         })
     }
 

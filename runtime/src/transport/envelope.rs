@@ -27,11 +27,10 @@ pub(super) struct RawFrame {
 }
 
 impl RawFrame {
-    /// The variable header, padding included.
-    pub(super) fn header(&self) -> &[u8] {
-        self.frame
-            .get(PREFIX_LEN..self.payload_start)
-            .unwrap_or_default()
+    /// The variable header, padding included, as a slice of the frame (so
+    /// header keys and values can be sliced out of it without a copy).
+    pub(super) fn header(&self) -> Bytes {
+        self.frame.slice(PREFIX_LEN..self.payload_start)
     }
 
     /// The payload, as a slice of the frame (no copy).
@@ -159,25 +158,38 @@ pub(super) fn end_header(
         frame,
         payload: out.len(),
         zlib_passes: 0,
+        inner_len: false,
     })
 }
 
-/// Ends a frame: deflates the payload as often as `begin` announced, then
+/// Ends a frame: patches the message's own length when the payload is framed
+/// (TTHeader), deflates the payload as often as `begin` announced, then
 /// patches `LENGTH`. On error the frame is removed from `out`.
 pub(super) fn finish(
     out: &mut BytesMut,
     start: FrameStart,
     limits: &TransportLimits,
 ) -> Result<(), TransportError> {
-    let valid = start
-        .frame
-        .checked_add(PREFIX_LEN)
-        .is_some_and(|header| header <= start.payload && start.payload <= out.len());
-    if !valid {
+    // Where the transformed payload starts: at the inner length, if any.
+    let inner = if start.inner_len { 4 } else { 0 };
+    let payload = start.payload.checked_sub(inner);
+    let valid = start.frame.checked_add(PREFIX_LEN).is_some_and(|header| {
+        payload.is_some_and(|payload| header <= payload) && start.payload <= out.len()
+    });
+    let Some(payload) = payload.filter(|_| valid) else {
         return Err(super::bad_frame_start(start, out.len()));
+    };
+    if start.inner_len {
+        let len = out.len() - start.payload;
+        if len > limits.max_frame_len || len > i32::MAX as usize {
+            out.truncate(start.frame);
+            return Err(TransportError::frame_too_large(len, limits.max_frame_len));
+        }
+        // Fits: at most i32::MAX.
+        out[payload..start.payload].copy_from_slice(&(len as u32).to_be_bytes());
     }
     for _ in 0..start.zlib_passes {
-        if let Err(err) = zlib::deflate_tail(out, start.payload) {
+        if let Err(err) = zlib::deflate_tail(out, payload) {
             out.truncate(start.frame);
             return Err(err);
         }
@@ -188,7 +200,7 @@ pub(super) fn finish(
 /// Bounds-checked reads over a frame's variable header. Running out of bytes
 /// is an error: the whole header is there.
 pub(super) struct HeaderReader<'a> {
-    buf: &'a [u8],
+    buf: &'a Bytes,
     pos: usize,
     /// The dialect, for messages.
     name: &'static str,
@@ -198,7 +210,7 @@ pub(super) struct HeaderReader<'a> {
 const MAX_VARINT_LEN: usize = 10;
 
 impl<'a> HeaderReader<'a> {
-    pub(super) fn new(buf: &'a [u8], name: &'static str) -> HeaderReader<'a> {
+    pub(super) fn new(buf: &'a Bytes, name: &'static str) -> HeaderReader<'a> {
         HeaderReader { buf, pos: 0, name }
     }
 
@@ -264,17 +276,12 @@ impl<'a> HeaderReader<'a> {
         })
     }
 
-    /// `len` bytes of UTF-8 text.
-    pub(super) fn string(&mut self, len: usize, what: &str) -> Result<String, TransportError> {
-        let bytes = self.bytes(len, what)?;
-        match std::str::from_utf8(bytes) {
-            Ok(text) => Ok(text.to_owned()),
-            Err(e) => Err(TransportError::malformed(format!(
-                "{} {what} is not UTF-8 (invalid byte at {})",
-                self.name,
-                e.valid_up_to()
-            ))),
-        }
+    /// The next `len` bytes as a slice of the header (no copy): a key or
+    /// value, whatever its bytes.
+    pub(super) fn take(&mut self, len: usize, what: &str) -> Result<Bytes, TransportError> {
+        let start = self.pos;
+        self.bytes(len, what)?;
+        Ok(self.buf.slice(start..self.pos))
     }
 
     /// Checks that `count` entries of at least `min_size` bytes each can fit

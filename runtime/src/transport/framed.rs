@@ -66,6 +66,7 @@ impl Transport for Framed {
             frame,
             payload: out.len(),
             zlib_passes: 0,
+            inner_len: false,
         })
     }
 

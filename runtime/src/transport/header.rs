@@ -8,7 +8,7 @@
 //! PAYLOAD (transformed)
 //! ```
 //!
-//! `INFO_KEYVALUE` (1) is a varint count of key/value pairs, each string a
+//! `INFO_KEYVALUE` (1) is a varint count of key/value pairs, each key and value a
 //! varint length and its bytes. Info ids this implementation does not know
 //! end the info section (the spec orders infos oldest first, so none after an
 //! unknown one is known either): the rest of the header is skipped.
@@ -28,7 +28,7 @@ const NAME: &str = "THeader";
 const PROTOCOL_BINARY: u64 = 0;
 /// `PROTOCOL ID` of the compact protocol.
 const PROTOCOL_COMPACT: u64 = 2;
-/// The info id of string key/value headers.
+/// The info id of key/value headers.
 const INFO_KEYVALUE: u64 = 1;
 /// The most transforms one frame may list. The spec defines three; a long
 /// list could only be an attempt to make the receiver inflate a payload over
@@ -36,7 +36,7 @@ const INFO_KEYVALUE: u64 = 1;
 pub(super) const MAX_TRANSFORMS: usize = 4;
 
 /// Apache Thrift / fbthrift THeader frames (magic `0x0FFF`): varint header
-/// fields, string key/value headers and the zlib transform.
+/// fields, byte-string key/value headers and the zlib transform.
 #[derive(Clone, Debug, Default)]
 pub struct Header {
     limits: TransportLimits,
@@ -54,7 +54,8 @@ impl Transport for Header {
         let Some(raw) = envelope::take_frame(input, MAGIC, NAME, &self.limits)? else {
             return Ok(None);
         };
-        let mut header = HeaderReader::new(raw.header(), NAME);
+        let header_bytes = raw.header();
+        let mut header = HeaderReader::new(&header_bytes, NAME);
         let protocol = match header.varint("protocol id")? {
             PROTOCOL_BINARY => ProtocolId::Binary,
             PROTOCOL_COMPACT => ProtocolId::Compact,
@@ -78,12 +79,13 @@ impl Transport for Header {
                 seq_id: raw.seq_id,
                 transforms,
                 headers,
+                framed_payload: false,
             },
         }))
     }
 
     /// Writes the frame's fixed start and header: protocol id, the transforms
-    /// of `info` and its string headers. (THeader has no integer headers or
+    /// of `info` and its key/value headers. (THeader has no integer headers or
     /// ACL token; those of `info.headers` are not written.)
     fn begin(
         &mut self,
@@ -97,11 +99,11 @@ impl Transport for Header {
         for transform in &info.transforms {
             put_varint(out, u64::from(transform.id()));
         }
-        let strings = &info.headers.strings;
-        if !strings.is_empty() {
+        let pairs = info.headers.pairs();
+        if !pairs.is_empty() {
             // Bounded by the header limit before anything is trusted.
             let limit = self.limits.max_header_len;
-            let size: usize = strings.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+            let size: usize = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
             if size > limit {
                 out.truncate(frame);
                 return Err(TransportError::new(
@@ -110,12 +112,12 @@ impl Transport for Header {
                 ));
             }
             put_varint(out, INFO_KEYVALUE);
-            put_varint(out, strings.len() as u64);
-            for (key, value) in strings {
+            put_varint(out, pairs.len() as u64);
+            for (key, value) in pairs {
                 put_varint(out, key.len() as u64);
-                out.put_slice(key.as_bytes());
+                out.put_slice(key);
                 put_varint(out, value.len() as u64);
-                out.put_slice(value.as_bytes());
+                out.put_slice(value);
             }
         }
         let start = envelope::end_header(out, frame, NAME, &self.limits)?;
@@ -198,10 +200,10 @@ fn read_infos(header: &mut HeaderReader<'_>) -> Result<Headers, TransportError> 
                 header.check_count(count, 2, "key/value headers")?;
                 for _ in 0..count {
                     let len = header.varint_u32("header key length")?;
-                    let key = header.string(len, "header key")?;
+                    let key = header.take(len, "header key")?;
                     let len = header.varint_u32("header value length")?;
-                    let value = header.string(len, "header value")?;
-                    headers.strings.push((key, value));
+                    let value = header.take(len, "header value")?;
+                    headers.push_decoded(key, value);
                 }
             }
             // Padding, or an info this implementation does not know: the spec
@@ -230,7 +232,8 @@ mod tests {
         let mut out = BytesMut::new();
         for n in [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
             put_varint(&mut out, n);
-            let mut reader = HeaderReader::new(&out, NAME);
+            let bytes = out.clone().freeze();
+            let mut reader = HeaderReader::new(&bytes, NAME);
             assert_eq!(reader.varint("n"), Ok(n));
             assert_eq!(reader.remaining(), 0);
             out.clear();

@@ -10,10 +10,12 @@
 //!   its encoding ([`message_len`]).
 //! - [`Framed`]: a 4-byte big-endian length, then the message.
 //! - [`Header`]: Apache Thrift's and fbthrift's THeader (magic `0x0FFF`,
-//!   varint fields, zlib transform, string key/value headers), as
+//!   varint fields, zlib transform, byte-string key/value headers), as
 //!   `doc/specs/HeaderFormat.md` defines it.
 //! - [`TTHeader`]: CloudWeGo Kitex's TTHeader (magic `0x1000`, fixed-width
-//!   fields, string and integer key/value headers, an ACL token).
+//!   fields, byte-string and integer key/value headers, an ACL token), with
+//!   the message inside either bare or framed (Kitex's `TTHeaderFramed`,
+//!   Volo's default codec).
 //!
 //! A server does not know in advance which one a connection speaks: [`Detect`]
 //! looks at the first bytes once and then delegates to the right one.
@@ -28,6 +30,7 @@ mod envelope;
 mod error;
 mod framed;
 mod header;
+mod headers;
 mod ttheader;
 mod zlib;
 
@@ -37,6 +40,7 @@ pub use detect::{detect_dialect, AnyTransport, Detect};
 pub use error::{TransportError, TransportErrorKind};
 pub use framed::Framed;
 pub use header::Header;
+pub use headers::{int_keys, Headers, IntoHeaderBytes};
 pub use ttheader::TTHeader;
 
 /// The protocol inside a frame (defined with the protocols; the framings
@@ -76,82 +80,6 @@ pub enum Dialect {
     Header,
     /// CloudWeGo Kitex TTHeader (magic `0x1000`).
     TTHeader,
-}
-
-/// Key/value headers carried by THeader and TTHeader frames.
-///
-/// Decoded headers keep their arrival order, duplicates included; lookups
-/// return the last value of a key, as a peer that stores headers in a map
-/// would see it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Headers {
-    /// String key/values (THeader `INFO_KEYVALUE`; TTHeader `INFO_KEYVALUE`).
-    /// In arrival order.
-    pub strings: Vec<(String, String)>,
-    /// TTHeader `INFO_INTKEYVALUE` (`u16` keys). In arrival order.
-    pub ints: Vec<(u16, String)>,
-    /// TTHeader ACL token (`INFO_ACL_TOKEN`), if any.
-    pub acl_token: Option<String>,
-}
-
-impl Headers {
-    /// The value of string header `key` (the last one, if it came twice).
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.strings
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Sets string header `key` to `value`, replacing any value it had.
-    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        let key = key.into();
-        let value = value.into();
-        match self.strings.iter().position(|(k, _)| *k == key) {
-            Some(first) => {
-                self.strings[first].1 = value;
-                let mut index = 0;
-                self.strings.retain(|(k, _)| {
-                    let keep = index <= first || *k != key;
-                    index += 1;
-                    keep
-                });
-            }
-            None => self.strings.push((key, value)),
-        }
-    }
-
-    /// The value of integer header `key` (the last one, if it came twice).
-    pub fn get_int(&self, key: u16) -> Option<&str> {
-        self.ints
-            .iter()
-            .rev()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Sets integer header `key` to `value`, replacing any value it had.
-    pub fn insert_int(&mut self, key: u16, value: impl Into<String>) {
-        let value = value.into();
-        match self.ints.iter().position(|(k, _)| *k == key) {
-            Some(first) => {
-                self.ints[first].1 = value;
-                let mut index = 0;
-                self.ints.retain(|(k, _)| {
-                    let keep = index <= first || *k != key;
-                    index += 1;
-                    keep
-                });
-            }
-            None => self.ints.push((key, value)),
-        }
-    }
-
-    /// Whether there are no headers of any kind.
-    pub fn is_empty(&self) -> bool {
-        self.strings.is_empty() && self.ints.is_empty() && self.acl_token.is_none()
-    }
 }
 
 /// A transform applied to a THeader (or TTHeader) payload.
@@ -202,6 +130,12 @@ pub struct FrameInfo {
     pub transforms: Vec<Transform>,
     /// THeader/TTHeader key/value headers (empty otherwise).
     pub headers: Headers,
+    /// TTHeader only: the payload is itself a framed message, a 4-byte
+    /// big-endian length and then the message (Kitex's `TTHeaderFramed`, what
+    /// Volo's default codec `TTHeader<Framed<Binary>>` sends). A decoder sets
+    /// it when it found that shape, and a reply repeats it; `false`, the
+    /// default, is the bare message. Other dialects ignore it.
+    pub framed_payload: bool,
 }
 
 impl FrameInfo {
@@ -214,7 +148,8 @@ impl FrameInfo {
             flags: 0,
             seq_id: 0,
             transforms: Vec::new(),
-            headers: Headers::default(),
+            headers: Headers::new(),
+            framed_payload: false,
         }
     }
 }
@@ -267,6 +202,9 @@ pub struct FrameStart {
     payload: usize,
     /// How many times `finish` deflates the payload (THeader/TTHeader zlib).
     zlib_passes: u8,
+    /// A 4-byte length of the message sits just before `payload`, for
+    /// `finish` to patch (TTHeader's framed payload).
+    inner_len: bool,
 }
 
 impl FrameStart {
@@ -278,6 +216,7 @@ impl FrameStart {
             frame,
             payload,
             zlib_passes: 0,
+            inner_len: false,
         }
     }
 

@@ -8,17 +8,25 @@
 //! PAYLOAD
 //! ```
 //!
-//! Infos, all lengths and counts big-endian `u16`:
+//! Infos, all lengths and counts big-endian `u16`, every key and value a
+//! byte string (a length and its bytes, UTF-8 or not, possibly empty):
 //!
-//! - `INFO_KEYVALUE` (`0x01`): a count, then key/value pairs, each string a
-//!   length and its bytes.
+//! - `INFO_KEYVALUE` (`0x01`): a count, then key/value pairs.
 //! - `INFO_INTKEYVALUE` (`0x10`): a count, then pairs of a `u16` key and a
-//!   string value.
+//!   value (see [`int_keys`](super::int_keys)).
 //! - `INFO_ACL_TOKEN` (`0x11`): one string, the token.
 //!
 //! Padding bytes (`0x00`) between infos are skipped. An unknown info id ends
 //! the info section, as THeader's spec (which TTHeader follows) allows: its
 //! data cannot be measured, and infos are only hints.
+//!
+//! The payload is the message itself (`TTHeader` in Kitex's terms) or a
+//! framed message, a 4-byte big-endian length and then the message
+//! (Kitex's `TTHeaderFramed`, Volo's default `TTHeader<Framed<Binary>>`).
+//! Which one is told from the payload's first bytes: a strict binary message
+//! starts `0x80 0x01`, a compact one `0x82`, and a framed one with a length
+//! equal to the rest of the payload. [`FrameInfo::framed_payload`] records the
+//! shape, so a reply repeats it.
 
 use super::envelope::{self, HeaderReader};
 use super::header::{check_transforms, read_transforms, untransform};
@@ -26,7 +34,7 @@ use super::{
     Dialect, Frame, FrameInfo, FrameStart, Headers, ProtocolId, Transport, TransportError,
     TransportErrorKind, TransportLimits,
 };
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 /// TTHeader's magic number, in the two bytes after `LENGTH`.
 pub(super) const MAGIC: u16 = 0x1000;
@@ -43,7 +51,8 @@ const INFO_INTKEYVALUE: u8 = 0x10;
 const INFO_ACL_TOKEN: u8 = 0x11;
 
 /// CloudWeGo Kitex TTHeader frames (magic `0x1000`): fixed-width header
-/// fields, string and integer key/value headers and an ACL token.
+/// fields, byte-string and integer key/value headers and an ACL token; the
+/// message inside bare or framed.
 #[derive(Clone, Debug, Default)]
 pub struct TTHeader {
     limits: TransportLimits,
@@ -61,7 +70,8 @@ impl Transport for TTHeader {
         let Some(raw) = envelope::take_frame(input, MAGIC, NAME, &self.limits)? else {
             return Ok(None);
         };
-        let mut header = HeaderReader::new(raw.header(), NAME);
+        let header_bytes = raw.header();
+        let mut header = HeaderReader::new(&header_bytes, NAME);
         let protocol = match header.u8("protocol id")? {
             PROTOCOL_BINARY => ProtocolId::Binary,
             PROTOCOL_COMPACT => ProtocolId::Compact,
@@ -76,6 +86,7 @@ impl Transport for TTHeader {
         let transforms = read_transforms(count, || header.u8("transform id").map(u64::from))?;
         let headers = read_infos(&mut header)?;
         let payload = untransform(raw.payload(), &transforms, &self.limits)?;
+        let (payload, framed_payload) = unframe(payload)?;
         Ok(Some(Frame {
             payload,
             info: FrameInfo {
@@ -85,13 +96,16 @@ impl Transport for TTHeader {
                 seq_id: raw.seq_id,
                 transforms,
                 headers,
+                framed_payload,
             },
         }))
     }
 
     /// Writes the frame's fixed start and header: protocol id, the transforms
-    /// of `info`, then its string headers, integer headers and ACL token, each
-    /// block only when there is something in it.
+    /// of `info`, then its key/value headers, integer headers and ACL token,
+    /// each block only when there is something in it; then, when
+    /// [`FrameInfo::framed_payload`] is set, a placeholder for the message's
+    /// own length, which `finish` patches.
     fn begin(
         &mut self,
         out: &mut BytesMut,
@@ -112,29 +126,36 @@ impl Transport for TTHeader {
         }
         // `check_headers` made sure every count and length fits a u16.
         let headers = &info.headers;
-        if !headers.strings.is_empty() {
+        let pairs = headers.pairs();
+        if !pairs.is_empty() {
             out.put_u8(INFO_KEYVALUE);
-            out.put_u16(headers.strings.len() as u16);
-            for (key, value) in &headers.strings {
+            out.put_u16(pairs.len() as u16);
+            for (key, value) in pairs {
                 put_string(out, key);
                 put_string(out, value);
             }
         }
-        if !headers.ints.is_empty() {
+        let ints = headers.ints();
+        if !ints.is_empty() {
             out.put_u8(INFO_INTKEYVALUE);
-            out.put_u16(headers.ints.len() as u16);
-            for (key, value) in &headers.ints {
+            out.put_u16(ints.len() as u16);
+            for (key, value) in ints {
                 out.put_u16(*key);
                 put_string(out, value);
             }
         }
-        if let Some(token) = &headers.acl_token {
+        if let Some(token) = headers.acl_token_bytes() {
             out.put_u8(INFO_ACL_TOKEN);
             put_string(out, token);
         }
         let start = envelope::end_header(out, frame, NAME, &self.limits)?;
+        if info.framed_payload {
+            out.put_u32(0);
+        }
         Ok(FrameStart {
             zlib_passes,
+            inner_len: info.framed_payload,
+            payload: out.len(),
             ..start
         })
     }
@@ -159,20 +180,23 @@ fn check_headers(headers: &Headers, limits: &TransportLimits) -> Result<(), Tran
         ))
     };
     let max = usize::from(u16::MAX);
-    if headers.strings.len() > max || headers.ints.len() > max {
+    let (pairs, ints) = (headers.pairs(), headers.ints());
+    if pairs.len() > max || ints.len() > max {
         return too_large(format!("headers are more than {max} pairs"));
     }
-    let strings = headers.strings.iter().flat_map(|(k, v)| [k, v]);
-    let values = headers.ints.iter().map(|(_, v)| v);
-    let texts = strings.chain(values).chain(&headers.acl_token);
+    let keys_and_values = pairs.iter().flat_map(|(k, v)| [k, v]);
+    let values = ints.iter().map(|(_, v)| v);
+    let all = keys_and_values
+        .chain(values)
+        .chain(headers.acl_token_bytes());
     let mut size = 0usize;
-    for text in texts {
-        if text.len() > max {
-            return too_large(format!("header of {} bytes is over {max}", text.len()));
+    for bytes in all {
+        if bytes.len() > max {
+            return too_large(format!("header of {} bytes is over {max}", bytes.len()));
         }
-        size += text.len() + 2;
+        size += bytes.len() + 2;
     }
-    size += headers.ints.len() * 2;
+    size += ints.len() * 2;
     if size > limits.max_header_len {
         return too_large(format!(
             "headers of {size} bytes are over the limit of {}",
@@ -182,15 +206,44 @@ fn check_headers(headers: &Headers, limits: &TransportLimits) -> Result<(), Tran
     Ok(())
 }
 
-/// A `u16` length and the string's bytes (the length was checked).
-fn put_string(out: &mut BytesMut, text: &str) {
-    out.put_u16(text.len() as u16);
-    out.put_slice(text.as_bytes());
+/// A `u16` length and the bytes (the length was checked).
+fn put_string(out: &mut BytesMut, bytes: &[u8]) {
+    out.put_u16(bytes.len() as u16);
+    out.put_slice(bytes);
 }
 
-fn read_string(header: &mut HeaderReader<'_>, what: &str) -> Result<String, TransportError> {
+/// A `u16` length and that many bytes, sliced out of the header.
+fn read_string(header: &mut HeaderReader<'_>, what: &str) -> Result<Bytes, TransportError> {
     let len = usize::from(header.u16(what)?);
-    header.string(len, what)
+    header.take(len, what)
+}
+
+/// Tells a framed payload (a 4-byte length equal to the rest, then the
+/// message) from a bare message; returns the message and whether it was
+/// framed.
+fn unframe(payload: Bytes) -> Result<(Bytes, bool), TransportError> {
+    // A strict binary (0x80 0x01) or compact (0x82) message: bare. A framed
+    // one starts with a length, and no frame is 2 GiB long.
+    let Some(&[b0, b1, b2, b3]) = payload.get(..4) else {
+        return Ok((payload, false));
+    };
+    if b0 >= 0x80 {
+        return Ok((payload, false));
+    }
+    let len = u32::from_be_bytes([b0, b1, b2, b3]) as usize;
+    let rest = payload.len() - 4;
+    if len == rest {
+        return Ok((payload.slice(4..), true));
+    }
+    // A length, then a strict binary or compact message: framed, but with the
+    // wrong length. (A bare old non-strict message starts with its name's
+    // length and then the name, which is text.)
+    if matches!(payload.get(4), Some(0x80 | 0x82)) {
+        return Err(TransportError::malformed(format!(
+            "{NAME} payload of {rest} bytes after its length holds a framed message of {len} bytes"
+        )));
+    }
+    Ok((payload, false))
 }
 
 /// Reads the info section up to its end (or an unknown info id).
@@ -206,7 +259,7 @@ fn read_infos(header: &mut HeaderReader<'_>) -> Result<Headers, TransportError> 
                 for _ in 0..count {
                     let key = read_string(header, "header key")?;
                     let value = read_string(header, "header value")?;
-                    headers.strings.push((key, value));
+                    headers.push_decoded(key, value);
                 }
             }
             INFO_INTKEYVALUE => {
@@ -216,11 +269,11 @@ fn read_infos(header: &mut HeaderReader<'_>) -> Result<Headers, TransportError> 
                 for _ in 0..count {
                     let key = header.u16("int header key")?;
                     let value = read_string(header, "int header value")?;
-                    headers.ints.push((key, value));
+                    headers.push_decoded_int(key, value);
                 }
             }
             INFO_ACL_TOKEN => {
-                headers.acl_token = Some(read_string(header, "ACL token")?);
+                headers.set_acl_token(read_string(header, "ACL token")?);
             }
             _ => break,
         }
