@@ -1,6 +1,7 @@
 //! Generates Rust for every valid IDL file in `idl/good/` through the
 //! `build.rs` API, so that `cargo build` and `cargo clippy` check all of it,
-//! and the codec benchmark's `idl/bench/codec.thrift`.
+//! and the codec benchmark's `idl/bench/codec.thrift`. File names need not
+//! be Rust identifiers (`simple-service.thrift`, `2fa.thrift`, `type.thrift`).
 
 fn main() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../idl/good");
@@ -23,6 +24,14 @@ fn main() {
         // Attributes by IDL path land where they should, and compile.
         .type_attribute("structs.Account", "#[doc(alias = \"customer_account\")]")
         .field_attribute("structs.Account.id", "#[doc(alias = \"account_id\")]")
+        .cargo_metadata(false)
+        .compile(&files)
+        .unwrap_or_else(|e| panic!("{e}"));
+    // And with unknown fields kept, for the forward-compatibility tests.
+    thriftgen::Builder::new()
+        .include_dir(&dir)
+        .out_dir(out.join("thriftgen_keep"))
+        .keep_unknown_fields(true)
         .cargo_metadata(false)
         .compile(&files)
         .unwrap_or_else(|e| panic!("{e}"));

@@ -6,13 +6,22 @@
 use std::path::{Path, PathBuf};
 
 /// Everything generated from `idl/good/`, one module per IDL module.
+///
+/// Generated code must compile without a single warning, whatever the IDL.
+#[deny(warnings)]
 pub mod gen {
     include!(concat!(env!("OUT_DIR"), "/thriftgen/mod.rs"));
 }
 
 /// The same, generated with `Builder::zero_copy_strings(true)`.
+#[deny(warnings)]
 pub mod gen_zero_copy {
     include!(concat!(env!("OUT_DIR"), "/thriftgen_zero_copy/mod.rs"));
+}
+
+/// The same, generated with `Builder::keep_unknown_fields(true)`.
+pub mod gen_keep {
+    include!(concat!(env!("OUT_DIR"), "/thriftgen_keep/mod.rs"));
 }
 
 pub mod fixture;

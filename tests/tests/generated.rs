@@ -246,3 +246,45 @@ proptest! {
         round_trip(&order);
     }
 }
+
+#[test]
+fn file_names_and_shared_namespaces_become_modules() {
+    use thriftgen_tests::gen::{_2fa, r#type, self_, simple_service, transit};
+    // `2fa.thrift` refers to `type.thrift`'s types.
+    let challenge = _2fa::Challenge {
+        code: "123456".into(),
+        ..Default::default()
+    };
+    assert_eq!(challenge.kind, Some(r#type::Kind::TOTP));
+    round_trip(&r#type::Match {
+        r#fn: Some("f".into()),
+    });
+    assert_eq!(self_::SELF, 1);
+    round_trip(&simple_service::Ping { at: Some(1) });
+    // `transit` re-exports what only one of its files defines; what both
+    // define is reached through the file's module.
+    let stop = transit::Stop {
+        name: Some("Central".into()),
+        lat: None,
+        lon: None,
+    };
+    let line = transit::Line {
+        name: None,
+        stops: Some(vec![stop.clone()]),
+    };
+    round_trip(&line);
+    assert_eq!(
+        (
+            transit::transit_lines::VERSION,
+            transit::transit_stops::VERSION
+        ),
+        (1, 2)
+    );
+    let fare = transit::fares::Fare {
+        from: Some(stop),
+        line: Some(line),
+        ..Default::default()
+    };
+    round_trip(&fare);
+    assert_eq!(transit::fares::LINES_VERSION, 2);
+}

@@ -127,14 +127,38 @@ fn generated_code_is_stable() {
             thriftgen::codegen::generate(&checked.ir, &checked.sources, &Default::default())
                 .expect("generation succeeds");
         // The root module's file; included modules have snapshots of their own.
-        let root = checked.ir.module(checked.ir.roots[0]);
-        let stem = root
-            .namespace("rs")
-            .map_or(root.stem.clone(), |ns| ns.to_string());
+        let origin = format!("from `{}`.", checked.sources.file(checked.ir.roots[0]).name);
         let file = files
             .iter()
-            .find(|f| f.name.trim_end_matches(".rs").replace('.', "_") == stem.replace('.', "_"))
+            .find(|f| {
+                f.contents
+                    .lines()
+                    .next()
+                    .is_some_and(|l| l.contains(&origin))
+            })
             .expect("a file for the root module");
         insta::assert_snapshot!(file.contents);
     });
+}
+
+#[test]
+fn files_sharing_a_namespace_are_its_submodules() {
+    // transit_fares.thrift (namespace `transit.fares`) includes both files
+    // of `namespace rs transit`.
+    let analysis = analyze(&workspace_root().join("idl/good/transit_fares.thrift"));
+    let checked = analysis.into_result().expect("valid");
+    let files = thriftgen::codegen::generate(&checked.ir, &checked.sources, &Default::default())
+        .expect("generation succeeds");
+    let names: Vec<_> = files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "transit.fares.rs",
+            "transit.transit_lines.rs",
+            "transit.transit_stops.rs",
+            "mod.rs"
+        ]
+    );
+    let mod_rs = files.iter().find(|f| f.name == "mod.rs").expect("mod.rs");
+    insta::assert_snapshot!(mod_rs.contents);
 }

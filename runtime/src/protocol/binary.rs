@@ -5,7 +5,7 @@
 use super::input::{wire_len, Depth, Input};
 use super::{
     FieldHeader, InputProtocol, Limits, ListHeader, MapHeader, MessageHeader, OutputProtocol,
-    ProtocolError, ProtocolErrorKind, Result,
+    ProtocolError, ProtocolErrorKind, ProtocolId, RawValue, Result,
 };
 use crate::wire::{MessageType, TType};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -210,6 +210,17 @@ impl InputProtocol for BinaryReader {
     fn read_uuid(&mut self) -> Result<[u8; 16]> {
         self.input.array()
     }
+
+    #[inline]
+    fn read_raw_value(&mut self, ttype: TType) -> Result<RawValue> {
+        let start = self.input.position();
+        super::skip(self, ttype)?;
+        Ok(RawValue::new(
+            ProtocolId::Binary,
+            ttype,
+            self.input.since(start),
+        ))
+    }
 }
 
 #[cold]
@@ -343,5 +354,14 @@ impl OutputProtocol for BinaryWriter<'_> {
     fn write_uuid(&mut self, value: &[u8; 16]) -> Result<()> {
         self.out.put_slice(value);
         Ok(())
+    }
+
+    fn write_raw_value(&mut self, value: &RawValue) -> Result<()> {
+        if value.protocol() == ProtocolId::Binary {
+            self.out.put_slice(value.bytes());
+            Ok(())
+        } else {
+            value.transcode(self)
+        }
     }
 }

@@ -5,7 +5,7 @@
 use super::input::{wire_len, Depth, Input};
 use super::{
     FieldHeader, InputProtocol, Limits, ListHeader, MapHeader, MessageHeader, OutputProtocol,
-    ProtocolError, ProtocolErrorKind, Result,
+    ProtocolError, ProtocolErrorKind, ProtocolId, RawValue, Result,
 };
 use crate::wire::{MessageType, TType};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -362,6 +362,30 @@ impl InputProtocol for CompactReader {
     fn read_uuid(&mut self) -> Result<[u8; 16]> {
         self.input.array()
     }
+
+    #[inline]
+    fn read_raw_value(&mut self, ttype: TType) -> Result<RawValue> {
+        if ttype == TType::Bool {
+            // A bool field's value is in its header: keep the element form.
+            let bytes: &'static [u8] = if self.read_bool()? {
+                &[ct::BOOL_TRUE]
+            } else {
+                &[ct::BOOL_FALSE]
+            };
+            return Ok(RawValue::new(
+                ProtocolId::Compact,
+                ttype,
+                Bytes::from_static(bytes),
+            ));
+        }
+        let start = self.input.position();
+        super::skip(self, ttype)?;
+        Ok(RawValue::new(
+            ProtocolId::Compact,
+            ttype,
+            self.input.since(start),
+        ))
+    }
 }
 
 /// Writes the compact protocol into a buffer.
@@ -538,5 +562,19 @@ impl OutputProtocol for CompactWriter<'_> {
     fn write_uuid(&mut self, value: &[u8; 16]) -> Result<()> {
         self.out.put_slice(value);
         Ok(())
+    }
+
+    fn write_raw_value(&mut self, value: &RawValue) -> Result<()> {
+        match value.protocol() {
+            // Through `write_bool`, which folds a field's value into its header.
+            ProtocolId::Compact if value.ttype() == TType::Bool => {
+                self.write_bool(value.bytes().first() == Some(&ct::BOOL_TRUE))
+            }
+            ProtocolId::Compact => {
+                self.out.put_slice(value.bytes());
+                Ok(())
+            }
+            _ => value.transcode(self),
+        }
     }
 }

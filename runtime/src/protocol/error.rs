@@ -21,6 +21,10 @@ pub enum ProtocolErrorKind {
     BadVersion,
     /// A `required` field was absent.
     MissingRequiredField,
+    /// A value this side cannot write: a union's unknown variant whose field
+    /// was not kept, or a value kept from a protocol of one's own written in
+    /// another protocol.
+    Unsupported,
 }
 
 /// Where an error happened: a field of a struct.
@@ -87,6 +91,18 @@ impl ProtocolError {
         ProtocolError::invalid(format!(
             "expected elements of type {expected:?}, found {found:?}"
         ))
+    }
+
+    /// A union holding the variant it does not know (field `field_id`, sent
+    /// by a newer peer), whose value was skipped: there is nothing to write.
+    pub fn unknown_variant(union_name: &'static str, field_id: i16) -> ProtocolError {
+        ProtocolError::new(
+            ProtocolErrorKind::Unsupported,
+            format!(
+                "union `{union_name}` holds unknown field #{field_id}, whose value was not kept \
+                 (generate with `keep_unknown_fields` to pass it on)"
+            ),
+        )
     }
 
     /// The kind of error.

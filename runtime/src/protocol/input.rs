@@ -33,6 +33,18 @@ impl Input {
         self.buf.len() - self.pos
     }
 
+    /// The offset of the next byte to read.
+    #[inline]
+    pub(super) fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The bytes read since offset `start`, as a slice of the input (no copy).
+    #[inline]
+    pub(super) fn since(&self, start: usize) -> Bytes {
+        self.buf.slice(start.min(self.pos)..self.pos)
+    }
+
     #[inline]
     pub(super) fn u8(&mut self) -> Result<u8> {
         let byte = *self.buf.get(self.pos).ok_or_else(ProtocolError::eof)?;

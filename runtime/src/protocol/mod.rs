@@ -11,11 +11,13 @@ mod binary;
 mod compact;
 mod error;
 mod input;
+mod raw;
 
 pub use application_exception::{ApplicationErrorKind, ApplicationException};
 pub use binary::{BinaryReader, BinaryWriter};
 pub use compact::{CompactReader, CompactWriter};
 pub use error::{FieldStep, ProtocolError, ProtocolErrorKind};
+pub use raw::{copy, RawValue, UnknownField, UnknownFields};
 
 use crate::wire::{MessageType, TType};
 use bytes::{Bytes, BytesMut};
@@ -175,11 +177,27 @@ pub trait InputProtocol {
     {
         skip(self, ttype)
     }
+
+    /// Reads a value of type `ttype` and keeps its encoding (for
+    /// `keep_unknown_fields`). The binary and compact readers return a slice
+    /// of the input; this default, for other protocols, re-encodes the value
+    /// in the compact protocol.
+    ///
+    /// # Errors
+    ///
+    /// As [`InputProtocol::skip`].
+    fn read_raw_value(&mut self, ttype: TType) -> Result<RawValue>
+    where
+        Self: Sized,
+    {
+        raw::read_as_compact(self, ttype)
+    }
 }
 
 /// A struct, union or exception that generated code can read and write.
 pub trait Struct: Sized {
-    /// Reads a value; unknown fields are skipped.
+    /// Reads a value; unknown fields are skipped (kept in `_unknown_fields`
+    /// when generated with `keep_unknown_fields`).
     ///
     /// # Errors
     ///
@@ -375,6 +393,22 @@ pub trait OutputProtocol {
     }
     /// A `uuid`.
     fn write_uuid(&mut self, value: &[u8; 16]) -> Result<()>;
+
+    /// A value kept by [`InputProtocol::read_raw_value`], after its field
+    /// header (or as a container element). The binary and compact writers
+    /// copy a value of their own protocol as it is; this default, and every
+    /// writer for a value of another protocol, re-encodes it
+    /// ([`RawValue::transcode`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`RawValue::transcode`].
+    fn write_raw_value(&mut self, value: &RawValue) -> Result<()>
+    where
+        Self: Sized,
+    {
+        value.transcode(self)
+    }
 }
 
 /// Skips one value of type `ttype`, counting every struct and container

@@ -75,6 +75,15 @@ fn derives(ctx: &Ctx<'_>, id: DefId) -> TokenStream {
 /// The loop that reads a struct's fields: `arms` match `(id, type)` for the
 /// known fields; anything else is skipped.
 pub(super) fn field_loop(ctx: &Ctx<'_>, arms: impl Iterator<Item = TokenStream>) -> TokenStream {
+    field_loop_with(ctx, arms, quote!((_, ttype) => input.skip(ttype)?,))
+}
+
+/// [`field_loop`] with `other`, the arm for fields no arm of `arms` takes.
+fn field_loop_with(
+    ctx: &Ctx<'_>,
+    arms: impl Iterator<Item = TokenStream>,
+    other: TokenStream,
+) -> TokenStream {
     let rt = &ctx.rt;
     quote! {
         input.read_struct_begin()?;
@@ -83,7 +92,7 @@ pub(super) fn field_loop(ctx: &Ctx<'_>, arms: impl Iterator<Item = TokenStream>)
             match (field.id, field.ttype) {
                 (_, #rt::TType::Stop) => break,
                 #(#arms)*
-                (_, ttype) => input.skip(ttype)?,
+                #other
             }
             input.read_field_end()?;
         }
@@ -142,6 +151,17 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         let attrs = field_attributes(ctx, def, &f.name);
         quote! { #fdoc #attrs pub #fname: #ty }
     });
+    let keep = ctx.options.keep_unknown_fields;
+    // `_unknown_fields`: no IDL field converts to a name with a leading `_`
+    // followed by a letter.
+    let unknown_decl = keep.then(|| {
+        quote! {
+            /// The fields this type does not know (sent by a newer peer), kept
+            /// as they arrived and written back after the others.
+            pub _unknown_fields: #rt::protocol::UnknownFields
+        }
+    });
+    let fields = fields.chain(unknown_decl);
     let type_attrs = type_attributes(ctx, def);
 
     // Reading: one local per field, filled as fields arrive in any order.
@@ -173,6 +193,16 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
             quote!(#fname: #local)
         }
     });
+    let build = build.chain(keep.then(|| quote!(_unknown_fields: unknown_fields)));
+    let (unknown_local, other) = if keep {
+        (
+            Some(quote!(let mut unknown_fields = #rt::protocol::UnknownFields::new();)),
+            quote!((id, ttype) => unknown_fields.read_field(input, id, ttype)?,),
+        )
+    } else {
+        (None, quote!((_, ttype) => input.skip(ttype)?,))
+    };
+    let write_unknown = keep.then(|| quote!(self._unknown_fields.write(output)?;));
 
     // Writing: required fields always, the others when set.
     let writes = s.fields.iter().enumerate().map(|(i, f)| {
@@ -223,6 +253,8 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
             };
             quote!(#fname: #value)
         });
+        let values =
+            values.chain(keep.then(|| quote!(_unknown_fields: ::std::default::Default::default())));
         quote! {
             impl ::std::default::Default for #name {
                 fn default() -> Self {
@@ -232,7 +264,7 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         }
     });
 
-    let read_fields = field_loop(ctx, arms);
+    let read_fields = field_loop_with(ctx, arms, other);
     let display = format!("{idl_name}: {{:?}}");
     let error_impl = (s.kind == StructKind::Exception).then(|| {
         quote! {
@@ -259,6 +291,7 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         impl #rt::Struct for #name {
             fn read<I: #rt::protocol::InputProtocol>(input: &mut I) -> #rt::protocol::Result<Self> {
                 #(#locals)*
+                #unknown_local
                 #read_fields
                 ::std::result::Result::Ok(Self { #(#build,)* })
             }
@@ -266,6 +299,7 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
             fn write<O: #rt::protocol::OutputProtocol>(&self, output: &mut O) -> #rt::protocol::Result<()> {
                 output.write_struct_begin(#idl_name)?;
                 #(#writes)*
+                #write_unknown
                 output.write_field_stop()?;
                 output.write_struct_end()
             }
@@ -295,14 +329,19 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
     let module = def.module;
     let name = naming::ident(&ctx.names[id.0 as usize]);
     let idl_name = &def.name;
-    let variants: Vec<_> = naming::unique(
+    // The IDL's variants keep their names; the unknown variant is `Unknown`,
+    // or `Unknown0` when the IDL has a variant of that name.
+    let mut variants: Vec<_> = naming::unique(
         s.fields
             .iter()
-            .map(|f| (naming::upper_camel(&f.name), i64::from(f.id))),
+            .map(|f| (naming::upper_camel(&f.name), i64::from(f.id)))
+            .chain(std::iter::once(("Unknown".to_string(), 0))),
     )
     .iter()
     .map(|v| naming::ident(v))
     .collect();
+    let unknown = variants.pop().unwrap_or_else(|| naming::ident("Unknown"));
+    let keep = ctx.options.keep_unknown_fields;
     let doc = docs(&def.doc);
     let derive = derives(ctx, id);
     let decl = s.fields.iter().enumerate().map(|(i, f)| {
@@ -312,7 +351,25 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         let attrs = field_attributes(ctx, def, &f.name);
         quote!(#fdoc #attrs #v(#ty))
     });
+    let unknown_decl = if keep {
+        quote! {
+            /// A field this side does not know (a newer peer's variant), kept
+            /// as it arrived and written back as it was.
+            #unknown(#rt::protocol::UnknownField)
+        }
+    } else {
+        quote! {
+            /// A field this side does not know (a newer peer's variant): its
+            /// id. Its value was skipped, so writing this is an error.
+            #unknown(i16)
+        }
+    };
     let type_attrs = type_attributes(ctx, def);
+    let more_than_one = quote! {
+        return ::std::result::Result::Err(#rt::protocol::ProtocolError::invalid(
+            ::std::concat!("union `", #idl_name, "` has more than one field set"),
+        ));
+    };
     let arms = s.fields.iter().enumerate().map(|(i, f)| {
         let v = &variants[i];
         let (pattern, read) = read_field(ctx, def, i, f);
@@ -320,13 +377,30 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
             #pattern => {
                 #read
                 if found.replace(Self::#v(value)).is_some() {
-                    return ::std::result::Result::Err(#rt::protocol::ProtocolError::invalid(
-                        ::std::concat!("union `", #idl_name, "` has more than one field set"),
-                    ));
+                    #more_than_one
                 }
             }
         }
     });
+    let other = if keep {
+        quote! {
+            (id, ttype) => {
+                let value = #rt::protocol::UnknownField::read(input, id, ttype)?;
+                if found.replace(Self::#unknown(value)).is_some() {
+                    #more_than_one
+                }
+            }
+        }
+    } else {
+        quote! {
+            (id, ttype) => {
+                input.skip(ttype)?;
+                if found.replace(Self::#unknown(id)).is_some() {
+                    #more_than_one
+                }
+            }
+        }
+    };
     let writes = s.fields.iter().enumerate().map(|(i, f)| {
         let v = &variants[i];
         let fid = Literal::i16_unsuffixed(f.id);
@@ -345,13 +419,46 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
             }
         }
     });
-    let read_fields = field_loop(ctx, arms);
+    let write_body = if keep {
+        quote! {
+            output.write_struct_begin(#idl_name)?;
+            match self {
+                #(#writes)*
+                Self::#unknown(field) => field.write(output)?,
+            }
+            output.write_field_stop()?;
+            output.write_struct_end()
+        }
+    } else if s.fields.is_empty() {
+        // Only the unknown variant: nothing can be written.
+        quote! {
+            let _ = output;
+            let Self::#unknown(id) = self;
+            ::std::result::Result::Err(#rt::protocol::ProtocolError::unknown_variant(#idl_name, *id))
+        }
+    } else {
+        quote! {
+            output.write_struct_begin(#idl_name)?;
+            match self {
+                #(#writes)*
+                Self::#unknown(id) => {
+                    return ::std::result::Result::Err(
+                        #rt::protocol::ProtocolError::unknown_variant(#idl_name, *id),
+                    );
+                }
+            }
+            output.write_field_stop()?;
+            output.write_struct_end()
+        }
+    };
+    let read_fields = field_loop_with(ctx, arms, other);
     quote! {
         #doc
         #derive
         #type_attrs
         pub enum #name {
             #(#decl,)*
+            #unknown_decl,
         }
 
         impl #rt::Struct for #name {
@@ -364,12 +471,7 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
             }
 
             fn write<O: #rt::protocol::OutputProtocol>(&self, output: &mut O) -> #rt::protocol::Result<()> {
-                output.write_struct_begin(#idl_name)?;
-                match self {
-                    #(#writes)*
-                }
-                output.write_field_stop()?;
-                output.write_struct_end()
+                #write_body
             }
         }
     }

@@ -16,15 +16,39 @@ const KEYWORDS: &[&str] = &[
 /// Keywords that cannot be raw identifiers.
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
-/// An identifier for `name`, escaped if Rust reserves it.
+/// An identifier for `name`, whatever the string: characters an identifier
+/// cannot hold become `_` (non-ASCII letters and digits `u` and their code
+/// point in hex, as [`snake`] spells them), a leading digit or an empty name
+/// gets a `_` in front, and a word Rust reserves is escaped. Never panics.
 pub fn ident(name: &str) -> Ident {
-    if NOT_RAW.contains(&name) {
-        Ident::new(&format!("{name}_"), Span::call_site())
-    } else if KEYWORDS.contains(&name) {
-        Ident::new_raw(name, Span::call_site())
-    } else {
-        Ident::new(name, Span::call_site())
+    let mut text = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            text.push(c);
+        } else if c.is_alphanumeric() {
+            text.push_str(&escape(c));
+        } else {
+            text.push('_');
+        }
     }
+    if text.is_empty() || text.starts_with(|c: char| c.is_ascii_digit()) {
+        text.insert(0, '_');
+    }
+    if NOT_RAW.contains(&text.as_str()) {
+        text.push('_');
+        Ident::new(&text, Span::call_site())
+    } else if KEYWORDS.contains(&text.as_str()) {
+        Ident::new_raw(&text, Span::call_site())
+    } else {
+        Ident::new(&text, Span::call_site())
+    }
+}
+
+/// A non-ASCII letter or digit as ASCII: `u` and its code point in hex
+/// (`é` is `ue9`). Generated names stay ASCII, so no lint about uncommon or
+/// confusable code points can fire in generated code.
+fn escape(c: char) -> String {
+    format!("u{:x}", u32::from(c))
 }
 
 /// `UpperCamelCase`, for types and union variants.
@@ -62,24 +86,30 @@ pub fn shouty(name: &str) -> String {
     snake(name).to_uppercase()
 }
 
-/// Splits `fooBar_baz`, `FOOBar`, `foo2Bar` into words.
+/// Splits `fooBar_baz`, `FOOBar`, `foo2Bar`, `simple-service` into words.
+/// Anything but ASCII letters and digits separates words; a non-ASCII letter
+/// or digit is a word of its own, spelt in ASCII (see [`escape`]).
 fn words(name: &str) -> Vec<String> {
     let chars: Vec<char> = name.chars().collect();
     let mut words = Vec::new();
     let mut current = String::new();
     for (i, &c) in chars.iter().enumerate() {
-        if c == '_' || c == '.' {
+        if !c.is_ascii_alphanumeric() {
             if !current.is_empty() {
                 words.push(std::mem::take(&mut current));
             }
+            if c.is_alphanumeric() {
+                words.push(escape(c));
+            }
             continue;
         }
-        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let prev = i.checked_sub(1).and_then(|j| chars.get(j).copied());
         let next = chars.get(i + 1).copied();
-        let boundary = c.is_uppercase()
+        let boundary = c.is_ascii_uppercase()
             && !current.is_empty()
-            && (prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit())
-                || (prev.is_some_and(char::is_uppercase) && next.is_some_and(char::is_lowercase)));
+            && (prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+                || (prev.is_some_and(|p| p.is_ascii_uppercase())
+                    && next.is_some_and(|n| n.is_ascii_lowercase())));
         if boundary {
             words.push(std::mem::take(&mut current));
         }
@@ -92,16 +122,27 @@ fn words(name: &str) -> Vec<String> {
 }
 
 /// Gives each name a unique converted form: the first keeps it, later ones
-/// that collide get `_` and a number (the field id, or the position).
+/// that collide get a number (the field id, or the position): `_` and the
+/// number for snake and shouty names (`foo_bar_2`, `MAX_2`), the number alone
+/// for camel-case ones (`FooBar2`), which `non_camel_case_types` requires.
 pub fn unique(names: impl IntoIterator<Item = (String, i64)>) -> Vec<String> {
     let mut taken = std::collections::HashSet::new();
     names
         .into_iter()
         .map(|(name, tag)| {
+            let camel = name.contains(|c: char| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .find(char::is_ascii_alphabetic)
+                    .is_some_and(|c| c.is_ascii_uppercase());
             let mut candidate = name.clone();
             let mut n = tag.unsigned_abs();
             while !taken.insert(candidate.clone()) {
-                candidate = format!("{name}_{n}");
+                candidate = if camel {
+                    format!("{name}{n}")
+                } else {
+                    format!("{name}_{n}")
+                };
                 n += 1;
             }
             candidate
@@ -133,6 +174,43 @@ mod tests {
         assert_eq!(ident("self").to_string(), "self_");
         assert_eq!(ident("crate").to_string(), "crate_");
         assert_eq!(ident("name").to_string(), "name");
+        assert_eq!(ident("Self").to_string(), "Self_");
+        assert_eq!(ident("_").to_string(), "__");
+    }
+
+    #[test]
+    fn any_string_is_an_identifier() {
+        assert_eq!(ident("").to_string(), "__");
+        assert_eq!(ident("simple-service").to_string(), "simple_service");
+        assert_eq!(ident("2fa").to_string(), "_2fa");
+        assert_eq!(ident("café").to_string(), "cafue9");
+        assert_eq!(ident("a b.c").to_string(), "a_b_c");
+        for name in [
+            "",
+            " ",
+            "-",
+            "9",
+            "r#type",
+            "\u{301}",
+            "\u{1F600}",
+            "self",
+            "__",
+        ] {
+            syn::parse_str::<syn::Ident>(&ident(name).to_string()).unwrap();
+        }
+    }
+
+    #[test]
+    fn file_names_become_snake_case() {
+        assert_eq!(snake("simple-service"), "simple_service");
+        assert_eq!(snake("include-child"), "include_child");
+        assert_eq!(snake("2fa"), "_2fa");
+        assert_eq!(snake("type"), "type");
+        assert_eq!(snake("my service.v2"), "my_service_v2");
+        assert_eq!(snake("café"), "caf_ue9");
+        assert_eq!(snake("---"), "_");
+        assert_eq!(upper_camel("2fa"), "_2fa");
+        assert_eq!(upper_camel("über-type"), "UfcBerType");
     }
 
     #[test]
@@ -143,5 +221,12 @@ mod tests {
             ("foo_bar".to_string(), 3),
         ]);
         assert_eq!(names, ["foo_bar", "foo_bar_2", "foo_bar_3"]);
+        let names = unique([
+            ("FooBar".to_string(), 1),
+            ("FooBar".to_string(), 2),
+            ("MAX".to_string(), 0),
+            ("MAX".to_string(), 3),
+        ]);
+        assert_eq!(names, ["FooBar", "FooBar2", "MAX", "MAX_3"]);
     }
 }

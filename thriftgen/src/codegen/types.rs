@@ -31,20 +31,74 @@ pub(super) struct Ctx<'a> {
     pub abs_root: Option<TokenStream>,
 }
 
+/// The Rust name of each definition: `SHOUTY_CASE` for constants,
+/// `UpperCamelCase` for the rest, unique within its module (a name that
+/// converts like an earlier one gets `_` and its position).
+pub(super) fn def_names(ir: &Ir) -> Vec<String> {
+    let mut names = vec![String::new(); ir.defs.len()];
+    for module in &ir.modules {
+        let converted = module.defs.iter().enumerate().map(|(i, &id)| {
+            let d = ir.def(id);
+            let name = match d.kind {
+                DefKind::Const(_) => naming::shouty(&d.name),
+                _ => naming::upper_camel(&d.name),
+            };
+            (name, i as i64)
+        });
+        for (&id, name) in module.defs.iter().zip(naming::unique(converted)) {
+            if let Some(slot) = names.get_mut(id.0 as usize) {
+                *slot = name;
+            }
+        }
+        // A service brings types of its own (`FooClient`, `FooGetArgs`, ...):
+        // another definition of the module that has one of their names
+        // moves aside (`FooClient1`), as names that convert alike do.
+        let mut derived = HashSet::new();
+        for &id in &module.defs {
+            if let (DefKind::Service(s), Some(name)) = (&ir.def(id).kind, names.get(id.0 as usize))
+            {
+                derived.insert(format!("{name}Client"));
+                derived.insert(format!("{name}Processor"));
+                for method in super::services::method_names(s) {
+                    let stem = format!("{name}{}", naming::upper_camel(&method));
+                    for suffix in ["Args", "Reply", "Error"] {
+                        derived.insert(format!("{stem}{suffix}"));
+                    }
+                }
+            }
+        }
+        let mut taken: HashSet<String> = module
+            .defs
+            .iter()
+            .filter_map(|id| names.get(id.0 as usize).cloned())
+            .chain(derived.iter().cloned())
+            .collect();
+        for &id in &module.defs {
+            if matches!(ir.def(id).kind, DefKind::Service(_)) {
+                continue;
+            }
+            let Some(slot) = names.get_mut(id.0 as usize) else {
+                continue;
+            };
+            if derived.contains(slot.as_str()) {
+                let mut n = 1;
+                while !taken.insert(format!("{slot}{n}")) {
+                    n += 1;
+                }
+                *slot = format!("{slot}{n}");
+            }
+        }
+    }
+    names
+}
+
 impl<'a> Ctx<'a> {
     pub(super) fn new(ir: &'a Ir, options: &'a Options, module_paths: Vec<Vec<String>>) -> Ctx<'a> {
         let rt: TokenStream = options
             .runtime_path
             .parse()
             .unwrap_or_else(|_| quote!(::thriftgen_runtime));
-        let names = ir
-            .defs
-            .iter()
-            .map(|d| match d.kind {
-                DefKind::Const(_) => naming::shouty(&d.name),
-                _ => naming::upper_camel(&d.name),
-            })
-            .collect();
+        let names = def_names(ir);
         let mut ctx = Ctx {
             ir,
             rt,
@@ -509,6 +563,10 @@ impl<'a> Ctx<'a> {
             .iter()
             .all(|f| set.iter().any(|(fid, _)| *fid == f.id));
         let rest = (!complete).then(|| quote!(..::std::default::Default::default()));
+        let unknown = self
+            .options
+            .keep_unknown_fields
+            .then(|| quote!(_unknown_fields: ::std::default::Default::default(),));
         let assigned = set.iter().filter_map(|(fid, v)| {
             let i = s.fields.iter().position(|f| f.id == *fid)?;
             let f = &s.fields[i];
@@ -520,7 +578,7 @@ impl<'a> Ctx<'a> {
                 quote!(#name: ::std::option::Option::Some(#value))
             })
         });
-        quote!(#path { #(#assigned,)* #rest })
+        quote!(#path { #(#assigned,)* #unknown #rest })
     }
 
     /// `value`, boxed if field `index` of struct `id` is boxed.
