@@ -14,7 +14,7 @@
 //! ```
 
 use crate::codegen::{self, Options};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Format, Renderer};
 use crate::source::SourceMap;
 use crate::Error;
 use std::path::{Path, PathBuf};
@@ -44,6 +44,30 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     options: Options,
     cargo: Option<bool>,
+    strict: bool,
+}
+
+/// What a successful [`Builder::run`] leaves: its warnings, with the files
+/// they point into.
+#[derive(Debug)]
+pub struct Compiled {
+    /// Every file read.
+    pub sources: SourceMap,
+    /// The warnings of the run, in source order (there were no errors).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Compiled {
+    /// The warnings rendered with `renderer`, with rustc's closing line
+    /// (`warning: 2 warnings emitted`) in the full layout; empty when there
+    /// are none.
+    pub fn render(&self, renderer: &Renderer) -> String {
+        let mut out = renderer.render_all(&self.sources, &self.warnings);
+        if renderer.format == Format::Full {
+            out.push_str(&crate::summary(&self.warnings));
+        }
+        out
+    }
 }
 
 impl Builder {
@@ -101,6 +125,17 @@ impl Builder {
         self
     }
 
+    /// Keeps the fields a struct does not know (sent by a newer peer) as raw
+    /// bytes in its `_unknown_fields`, and writes them back on encode, so a
+    /// proxy or an older service passes a newer message on whole; a union's
+    /// `Unknown` variant keeps its field too. Off by default: unknown fields
+    /// are skipped, and the generated code is exactly what it is without
+    /// this option.
+    pub fn keep_unknown_fields(&mut self, yes: bool) -> &mut Self {
+        self.options.keep_unknown_fields = yes;
+        self
+    }
+
     /// Adds `attribute` (for example `#[derive(serde::Serialize)]`) to the
     /// types that IDL path `path` selects: `.` selects every type, `shop`
     /// every type of `shop.thrift`, `shop.Order` one type.
@@ -136,6 +171,15 @@ impl Builder {
         self
     }
 
+    /// Strict mode: constructs that Apache Thrift's compiler refuses (the
+    /// portability warnings, `warning[not-portable]`) are errors, so IDL
+    /// shared with other languages' generators stays compilable there.
+    /// Off by default.
+    pub fn strict(&mut self, yes: bool) -> &mut Self {
+        self.strict = yes;
+        self
+    }
+
     /// Checks `files`, generates their Rust and writes the files whose
     /// contents changed.
     ///
@@ -143,10 +187,23 @@ impl Builder {
     ///
     /// When an IDL file is invalid or the output cannot be written.
     pub fn compile<P: AsRef<Path>>(&self, files: &[P]) -> Result<(), Error> {
+        self.run(files).map(drop)
+    }
+
+    /// Like [`Builder::compile`], and returns the warnings of the run (which
+    /// `compile` passes to Cargo only), for tools that print them.
+    ///
+    /// # Errors
+    ///
+    /// When an IDL file is invalid or the output cannot be written.
+    pub fn run<P: AsRef<Path>>(&self, files: &[P]) -> Result<Compiled, Error> {
         let cargo = self
             .cargo
             .unwrap_or_else(|| std::env::var_os("OUT_DIR").is_some());
-        let analysis = crate::analyze(files, &self.include_dirs);
+        let mut analysis = crate::analyze(files, &self.include_dirs);
+        if self.strict {
+            analysis = analysis.into_strict();
+        }
         if cargo {
             // Every file read, includes too, so an edit anywhere reruns the build.
             for (_, file) in analysis.sources.files() {
@@ -161,8 +218,9 @@ impl Builder {
                     let (line, col) = file.line_col(l.span.start);
                     format!("{}:{line}:{col}: ", file.name)
                 });
+                let code = warning.code.map(|c| format!("[{c}] ")).unwrap_or_default();
                 println!(
-                    "cargo:warning={}{}",
+                    "cargo:warning={}{code}{}",
                     at.unwrap_or_default(),
                     warning.message
                 );
@@ -183,7 +241,11 @@ impl Builder {
         };
         let generated = codegen::generate(&checked.ir, &checked.sources, &self.options)
             .map_err(|d| error(&checked.sources, *d))?;
-        write_files(&out_dir, &generated).map_err(|d| error(&checked.sources, *d))
+        write_files(&out_dir, &generated).map_err(|d| error(&checked.sources, *d))?;
+        Ok(Compiled {
+            sources: checked.sources,
+            warnings: checked.warnings,
+        })
     }
 }
 

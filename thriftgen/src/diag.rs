@@ -4,6 +4,12 @@
 use crate::source::{SourceMap, Span};
 use std::fmt;
 
+/// The code of portability warnings: constructs thriftgen accepts that
+/// Apache Thrift's compiler (0.17, and the generators of other languages)
+/// refuses. Strict mode (`thriftgen check --strict`, [`crate::Builder::strict`])
+/// makes them errors.
+pub const NOT_PORTABLE: &str = "not-portable";
+
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -27,6 +33,9 @@ pub struct Label {
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
+    /// A stable name for the kind of diagnostic, shown in brackets after
+    /// the severity (`warning[not-portable]`); see [`NOT_PORTABLE`].
+    pub code: Option<&'static str>,
     /// The headline: lowercase, no trailing period, names in backticks.
     pub message: String,
     /// Where the problem is, with `^^^` under it.
@@ -44,6 +53,7 @@ impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
+            code: None,
             message: message.into(),
             primary: None,
             secondary: Vec::new(),
@@ -88,6 +98,29 @@ impl Diagnostic {
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
+    }
+
+    /// A warning with code [`NOT_PORTABLE`]: thriftgen accepts the construct
+    /// but Apache Thrift's compiler does not. `rule` is the Apache rule it
+    /// breaks, shown as a note.
+    pub fn not_portable(message: impl Into<String>, rule: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code: Some(NOT_PORTABLE),
+            ..Diagnostic::warning(message)
+        }
+        .with_note(rule)
+    }
+
+    /// Sets the code shown as `warning[code]`.
+    pub fn with_code(mut self, code: &'static str) -> Diagnostic {
+        self.code = Some(code);
+        self
+    }
+
+    /// Whether this is a portability warning (code [`NOT_PORTABLE`]), or an
+    /// error made of one by strict mode.
+    pub fn is_not_portable(&self) -> bool {
+        self.code == Some(NOT_PORTABLE)
     }
 
     /// Whether this is an error (not a warning).

@@ -86,7 +86,11 @@ fn full(out: &mut Writer, sources: &SourceMap, diag: &Diagnostic, primary: Optio
 
 /// `error: message`, without the line end.
 fn headline(out: &mut Writer, diag: &Diagnostic) {
-    out.put(Style::Level(diag.severity), &diag.severity.to_string());
+    let level = match diag.code {
+        Some(code) => format!("{}[{code}]", diag.severity),
+        None => diag.severity.to_string(),
+    };
+    out.put(Style::Level(diag.severity), &level);
     out.put(Style::Bold, ": ");
     out.put(Style::Bold, &diag.message);
 }
@@ -790,6 +794,27 @@ mod tests {
   | ^ here
 ";
         assert_eq!(full(&sources, &diag), expected);
+    }
+
+    #[test]
+    fn a_code_is_shown_after_the_severity() {
+        let text = "include \"a.thrift\";\n";
+        let sources = map(&[("b.thrift", text)]);
+        let diag = Diagnostic::not_portable("`;` after `include`", "Apache's grammar has none")
+            .at(find(text, ";", 0), "here");
+        let expected = r#"warning[not-portable]: `;` after `include`
+ --> b.thrift:1:19
+  |
+1 | include "a.thrift";
+  |                   ^ here
+  |
+  = note: Apache's grammar has none
+"#;
+        assert_eq!(full(&sources, &diag), expected);
+        assert_eq!(
+            short(&sources, &diag),
+            "b.thrift:1:19: warning[not-portable]: `;` after `include`\n"
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub mod load;
 pub mod source;
 pub mod syntax;
 
-pub use build::{compile, Builder};
+pub use build::{compile, Builder, Compiled};
 use diag::{Diagnostic, Format, Renderer, Severity};
 use source::SourceMap;
 use std::fmt;
@@ -50,6 +50,18 @@ impl Analysis {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
+    /// Strict mode: every portability warning ([`diag::NOT_PORTABLE`]: a
+    /// construct Apache Thrift's compiler refuses) becomes an error, so the
+    /// run fails where Apache's compiler would.
+    pub fn into_strict(mut self) -> Analysis {
+        for d in &mut self.diagnostics {
+            if d.is_not_portable() {
+                d.severity = Severity::Error;
+            }
+        }
+        self
+    }
+
     /// The checked program and its warnings, or every diagnostic as an
     /// [`Error`] when there is an error.
     ///
@@ -58,10 +70,7 @@ impl Analysis {
     /// When any diagnostic is an error.
     pub fn into_result(self) -> Result<Checked, Error> {
         if self.has_errors() {
-            return Err(Error {
-                sources: self.sources,
-                diagnostics: self.diagnostics,
-            });
+            return Err(Error::from_parts(self.sources, self.diagnostics));
         }
         Ok(Checked {
             sources: self.sources,
@@ -82,23 +91,27 @@ pub struct Checked {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// The diagnostics of a run that found errors. `Display` and `Debug` both
-/// print the rendered report, so a build script that fails with `?` or
-/// `unwrap` shows it as rustc would.
+/// The diagnostics of a run that found errors. `Display` prints the
+/// rendered report, errors first (then the warnings), so it starts with
+/// `error: ...`. `Debug` prints the same report on a line of its own, so a
+/// build script that fails with `?` (`Error: ` + `Debug`) or `unwrap` shows
+/// it as rustc would instead of `Error: error: ...`.
 pub struct Error {
     sources: SourceMap,
     diagnostics: Vec<Diagnostic>,
 }
 
 impl Error {
-    pub(crate) fn from_parts(sources: SourceMap, diagnostics: Vec<Diagnostic>) -> Error {
+    pub(crate) fn from_parts(sources: SourceMap, mut diagnostics: Vec<Diagnostic>) -> Error {
+        // Stable: each group stays in source order.
+        diagnostics.sort_by_key(|d| !d.is_error());
         Error {
             sources,
             diagnostics,
         }
     }
 
-    /// The errors and warnings.
+    /// The errors and warnings, errors first.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
     }
@@ -108,7 +121,8 @@ impl Error {
         &self.sources
     }
 
-    /// The report rendered with `renderer` (for colour or the short format).
+    /// The report rendered with `renderer` (for colour or the short format):
+    /// errors first, then warnings, each in source order.
     pub fn render(&self, renderer: &Renderer) -> String {
         let mut out = renderer.render_all(&self.sources, &self.diagnostics);
         if renderer.format == Format::Full {
@@ -126,6 +140,9 @@ impl fmt::Display for Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // After `Error: ` or `called `Result::unwrap()` on an `Err` value: `,
+        // start the report on a fresh line so its headline reads `error: ...`.
+        f.write_str("\n")?;
         fmt::Display::fmt(self, f)
     }
 }

@@ -25,17 +25,23 @@ enum Command {
     /// Check IDL files and everything they include, reporting every error.
     ///
     /// Includes are looked up beside the including file first, then in each
-    /// `-I` directory in the order given. Prints nothing when all is well,
-    /// warnings and errors otherwise.
+    /// `-I` directory in the order given, then in the directory of the file
+    /// named on the command line. Prints nothing when all is well, warnings
+    /// and errors otherwise.
+    ///
+    /// `warning[not-portable]` marks what thriftgen accepts but Apache
+    /// Thrift's compiler refuses; `--strict` makes those errors.
     Check(CheckArgs),
     /// Create a service crate from an IDL file, or add stubs for new methods
     /// to one created before.
     ///
-    /// Creates NAME/ with `Cargo.toml`, `build.rs` (one `thriftgen::compile`
-    /// line), `src/main.rs` (a server with `--addr`, `--pollers`, `--workers`,
-    /// logging, graceful shutdown on Ctrl-C/SIGTERM), `src/handler.rs` (a
-    /// stub per method of each service and of the services it extends,
-    /// answering "not implemented"), `examples/client.rs` and a README.
+    /// Creates NAME/ with `idl/` (a copy of the IDL and the files it
+    /// includes), `Cargo.toml`, `build.rs` (one `thriftgen::compile` line
+    /// over `idl/`), `src/main.rs` (a server with `--addr`, `--pollers`,
+    /// `--workers`, logging, graceful shutdown on Ctrl-C/SIGTERM),
+    /// `src/handler.rs` (a stub per method of each service and of the
+    /// services it extends, answering "not implemented"),
+    /// `examples/client.rs` and a README.
     ///
     /// Run it again after the IDL changed: files that exist are never
     /// rewritten, except that `src/handler.rs` gets stubs for new methods
@@ -56,9 +62,12 @@ struct NewArgs {
     #[arg(value_name = "NAME")]
     name: PathBuf,
 
-    /// The IDL file whose services the crate serves.
+    /// The IDL file whose services the crate serves. It is copied, with the
+    /// files it includes, into the crate's `idl/`, which is the crate's IDL
+    /// from then on; given again, it refreshes that copy. Without it, the
+    /// crate's copy is read (as its `Cargo.toml` records it).
     #[arg(long, value_name = "FILE")]
-    idl: PathBuf,
+    idl: Option<PathBuf>,
 
     /// Add DIR to the directories searched for included files.
     #[arg(short = 'I', long = "include-dir", value_name = "DIR")]
@@ -68,6 +77,23 @@ struct NewArgs {
     /// service of the file).
     #[arg(long = "service", value_name = "SERVICE")]
     services: Vec<String>,
+
+    /// How the new crate depends on `thriftgen-runtime` and `thriftgen`:
+    /// a path to a thriftgen checkout, a git repository, or the crates.io
+    /// version (not published yet). Default: the checkout this `thriftgen`
+    /// was built from, when it is still there; git otherwise.
+    #[arg(long, value_enum, value_name = "HOW")]
+    runtime_dep: Option<new::DependencyKind>,
+
+    /// The thriftgen checkout for `--runtime-dep path` (the directory with
+    /// `runtime/` and `thriftgen/`; default: the one this was built from).
+    #[arg(long, value_name = "DIR")]
+    runtime_path: Option<PathBuf>,
+
+    /// The repository for `--runtime-dep git` (default: the `repository` of
+    /// this `thriftgen`'s Cargo.toml).
+    #[arg(long, value_name = "URL")]
+    git: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -97,6 +123,11 @@ struct GenArgs {
     #[arg(long)]
     zero_copy_strings: bool,
 
+    /// Keep the fields a struct does not know as raw bytes and write them
+    /// back (for proxies and services between a newer and an older peer).
+    #[arg(long)]
+    keep_unknown_fields: bool,
+
     /// Leave out the server side of services (handler traits, processors).
     #[arg(long)]
     no_server: bool,
@@ -104,6 +135,11 @@ struct GenArgs {
     /// Leave out service clients.
     #[arg(long)]
     no_client: bool,
+
+    /// Make portability warnings errors: refuse what Apache Thrift's
+    /// compiler refuses.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Args, Debug)]
@@ -128,6 +164,11 @@ struct CheckArgs {
     /// Also print what was checked: `ir` dumps the checked program.
     #[arg(long, value_enum)]
     emit: Option<EmitArg>,
+
+    /// Make portability warnings (`warning[not-portable]`) errors, so a
+    /// file passes only if Apache Thrift's compiler accepts it too.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -166,7 +207,29 @@ fn new_crate(args: NewArgs) -> ExitCode {
         format: Format::Full,
         color: auto_color(),
     };
-    let checked = match thriftgen::analyze(&[&args.idl], &args.include_dirs).into_result() {
+    let dependency = match new::Dependency::choose(
+        args.runtime_dep,
+        args.runtime_path.as_deref(),
+        args.git.as_deref(),
+    ) {
+        Ok(dependency) => dependency,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Without `--idl`, the crate's own copy.
+    let (idl, include_dirs) = match &args.idl {
+        Some(idl) => (idl.clone(), args.include_dirs.clone()),
+        None => match new::recorded_idl(&args.name) {
+            Ok(recorded) => recorded,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        },
+    };
+    let checked = match thriftgen::analyze(&[&idl], &include_dirs).into_result() {
         Ok(checked) => checked,
         Err(err) => {
             let _ = std::io::stderr()
@@ -189,10 +252,17 @@ fn new_crate(args: NewArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let sources: Vec<PathBuf> = checked
+        .sources
+        .files()
+        .map(|(_, file)| file.path.clone())
+        .collect();
     let request = new::Request {
         dir: &args.name,
-        idl: &args.idl,
-        include_dirs: &args.include_dirs,
+        idl: &idl,
+        include_dirs: &include_dirs,
+        sources: &sources,
+        dependency: &dependency,
     };
     match new::run(&request, &services) {
         Ok(report) => {
@@ -219,15 +289,23 @@ fn gen(args: GenArgs) -> ExitCode {
         .runtime_path(args.runtime_path)
         .btree_collections(args.btree)
         .zero_copy_strings(args.zero_copy_strings)
+        .keep_unknown_fields(args.keep_unknown_fields)
         .server(!args.no_server)
         .client(!args.no_client)
+        .strict(args.strict)
         .cargo_metadata(false);
     let renderer = Renderer {
         format: Format::Full,
         color: auto_color(),
     };
-    match builder.compile(&args.files) {
-        Ok(()) => ExitCode::SUCCESS,
+    match builder.run(&args.files) {
+        Ok(compiled) => {
+            // The same warnings `check` prints.
+            let _ = std::io::stderr()
+                .lock()
+                .write_all(compiled.render(&renderer).as_bytes());
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             let _ = std::io::stderr()
                 .lock()
@@ -243,7 +321,10 @@ fn auto_color() -> bool {
 }
 
 fn check(args: CheckArgs) -> ExitCode {
-    let analysis = thriftgen::analyze(&args.files, &args.include_dirs);
+    let mut analysis = thriftgen::analyze(&args.files, &args.include_dirs);
+    if args.strict {
+        analysis = analysis.into_strict();
+    }
     let stderr = std::io::stderr();
     let color = match args.color {
         ColorArg::Always => true,

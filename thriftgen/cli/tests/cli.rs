@@ -241,3 +241,164 @@ fn gen_writes_one_file_per_module_and_a_mod_rs() {
     assert!(text(&bad.stderr).contains("cannot find type `Nope`"));
     assert!(!dir.join("gen2").exists());
 }
+
+/// `idl/portability/verdicts.txt`: each file with Apache's verdict.
+fn portability_verdicts() -> (PathBuf, Vec<(String, bool)>) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../idl/portability");
+    let list = std::fs::read_to_string(dir.join("verdicts.txt")).expect("verdicts.txt");
+    let verdicts: Vec<(String, bool)> = list
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut words = l.split_whitespace();
+            let name = words.next().unwrap().to_string();
+            let verdict = words.next().unwrap();
+            assert!(matches!(verdict, "accept" | "reject"), "{l}");
+            (name, verdict == "accept")
+        })
+        .collect();
+    // Every file of the directory has a verdict.
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".thrift"))
+        .collect();
+    files.sort();
+    let mut listed: Vec<String> = verdicts.iter().map(|(n, _)| n.clone()).collect();
+    listed.sort();
+    assert_eq!(files, listed, "idl/portability and verdicts.txt differ");
+    (dir, verdicts)
+}
+
+#[test]
+fn strict_mode_agrees_with_apaches_verdicts() {
+    let (dir, verdicts) = portability_verdicts();
+    let mut disagree = Vec::new();
+    for (name, apache_accepts) in &verdicts {
+        let path = dir.join(name);
+        let path = path.to_str().unwrap();
+        let strict = thriftgen(&["check", "--strict", "--format", "short", path]);
+        let accepted = strict.status.code() == Some(0);
+        assert!(matches!(strict.status.code(), Some(0 | 1)), "{name}");
+        if accepted != *apache_accepts {
+            disagree.push(format!("{name}: {}", text(&strict.stderr)));
+        }
+        // Without `--strict`, what only Apache refuses is a warning.
+        let lenient = thriftgen(&["check", "--format", "short", path]);
+        let report = text(&lenient.stderr);
+        if *apache_accepts {
+            assert!(!report.contains("not-portable"), "{name}: {report}");
+        } else if lenient.status.code() == Some(0) {
+            assert!(
+                report.contains("warning[not-portable]: "),
+                "{name} is accepted without a portability warning: {report}"
+            );
+            let strict_report = text(&strict.stderr);
+            assert!(
+                strict_report.contains("error[not-portable]: "),
+                "{name}: {strict_report}"
+            );
+        }
+    }
+    assert!(
+        disagree.is_empty(),
+        "disagreements:\n{}",
+        disagree.join("\n")
+    );
+    assert!(verdicts.iter().filter(|(_, ok)| !ok).count() >= 15);
+    assert!(verdicts.iter().filter(|(_, ok)| *ok).count() >= 3);
+}
+
+/// The same verdicts from Apache's own compiler, when `thrift` is installed
+/// (CI installs it; `idl/portability/check_against_apache.sh` does the same
+/// from the shell). Skipped otherwise.
+#[test]
+fn apaches_compiler_gives_the_listed_verdicts_when_installed() {
+    let installed = Command::new("thrift")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        eprintln!("skipped: `thrift` (Apache Thrift's compiler) is not on PATH");
+        return;
+    }
+    let (dir, verdicts) = portability_verdicts();
+    let out = std::env::temp_dir().join(format!("thriftgen-cli-apache-{}", std::process::id()));
+    let mut disagree = Vec::new();
+    for (name, expected) in &verdicts {
+        let accepted = ["py", "java", "go"].iter().all(|generator| {
+            let _ = std::fs::remove_dir_all(&out);
+            std::fs::create_dir_all(&out).unwrap();
+            Command::new("thrift")
+                .args(["--gen", generator, "-out"])
+                .arg(&out)
+                .arg(dir.join(name))
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+        if accepted != *expected {
+            disagree.push(name.clone());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    assert!(disagree.is_empty(), "Apache disagrees on {disagree:?}");
+}
+
+#[test]
+fn gen_prints_the_warnings_check_prints_and_strict_makes_them_errors() {
+    let dir = std::env::temp_dir().join(format!("thriftgen-cli-genwarn-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("warned.thrift");
+    std::fs::write(
+        &path,
+        "include \"absent.thrift\"\nstruct A {\n  string name\n};\n",
+    )
+    .unwrap();
+    let path = path.to_str().unwrap();
+    let out = dir.join("out");
+    let gen = thriftgen(&["gen", "-o", out.to_str().unwrap(), path]);
+    assert_eq!(gen.status.code(), Some(0), "{}", text(&gen.stderr));
+    let report = text(&gen.stderr);
+    let check = thriftgen(&["check", path]);
+    assert_eq!(check.status.code(), Some(0));
+    assert_eq!(report, text(&check.stderr), "gen and check report alike");
+    assert!(
+        report.contains("warning: cannot find included file `absent.thrift`"),
+        "{report}"
+    );
+    assert!(
+        report.contains("warning: field `name` has no id"),
+        "{report}"
+    );
+    assert!(
+        report.contains("warning[not-portable]: `;` after struct `A`"),
+        "{report}"
+    );
+    assert!(
+        report.ends_with("warning: 3 warnings emitted\n"),
+        "{report}"
+    );
+    assert!(out.join("warned.rs").is_file());
+
+    let strict_out = dir.join("strict");
+    let strict = thriftgen(&["gen", "--strict", "-o", strict_out.to_str().unwrap(), path]);
+    assert_eq!(strict.status.code(), Some(1));
+    let report = text(&strict.stderr);
+    assert!(
+        report.starts_with("error[not-portable]: `;` after struct `A`\n"),
+        "{report}"
+    );
+    assert!(!strict_out.exists());
+    let strict_check = thriftgen(&["check", "--strict", path]);
+    assert_eq!(strict_check.status.code(), Some(1));
+}
+
+#[test]
+fn strict_is_documented_in_the_help() {
+    for command in ["check", "gen"] {
+        let help = text(&thriftgen(&[command, "--help"]).stdout);
+        assert!(help.contains("--strict"), "{command}: {help}");
+        assert!(help.contains("Apache"), "{command}: {help}");
+    }
+}

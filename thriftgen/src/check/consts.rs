@@ -180,6 +180,7 @@ impl Checker<'_> {
         let name = ident.name.as_str();
         match self.find(module, name, Table::Consts) {
             Found::Def(id) => {
+                self.warn_const_use(module, id, ident, ty, &target);
                 let value = self.constant(id)?;
                 let DefKind::Const(c) = &self.ir.def(id).kind else {
                     return None;
@@ -188,6 +189,11 @@ impl Checker<'_> {
                 return self.convert(module, value, &from, ty, ident);
             }
             Found::Broken => return None,
+            Found::MissingInclude(include) => {
+                let diag = self.missing_include_error(ident, include);
+                self.error(diag);
+                return None;
+            }
             Found::NoPrefix(_) | Found::Missing => {}
         }
         // Where an enum is expected, Apache takes the value by its last name
@@ -201,13 +207,19 @@ impl Checker<'_> {
         if let Some((head, value_name)) = name.rsplit_once('.') {
             match self.find(module, head, Table::Types) {
                 Found::Def(id) if self.is_enum(id) => {
+                    self.warn_forward(module, id, ident, "an enum whose value is used");
                     let value = self.enum_value(id, value_name, ident)?;
                     let from = Type::Def(id);
                     return self.convert(module, value, &from, ty, ident);
                 }
                 Found::Broken => return None,
                 Found::NoPrefix(prefix) => {
-                    let diag = self.no_prefix(&prefix, ident);
+                    let diag = self.no_prefix(module, &prefix, ident);
+                    self.error(diag);
+                    return None;
+                }
+                Found::MissingInclude(include) => {
+                    let diag = self.missing_include_error(ident, include);
                     self.error(diag);
                     return None;
                 }
@@ -221,6 +233,62 @@ impl Checker<'_> {
         }
         self.error(diag);
         None
+    }
+
+    /// The portability warnings for constant `id` used as a value where
+    /// `ty` (as written; `target` with typedefs followed) is expected.
+    fn warn_const_use(
+        &mut self,
+        module: FileId,
+        id: DefId,
+        ident: &ast::Ident,
+        ty: &Type,
+        target: &Type,
+    ) {
+        // Apache resolves a constant reference where it is written.
+        if self.is_forward(module, id, ident.span) {
+            let def_span = self.ir.def(id).name_span;
+            self.diags.push(
+                Diagnostic::not_portable(
+                    format!("constant `{}` is used before it is defined", ident.name),
+                    "Apache's compiler needs a constant to be defined before it is used",
+                )
+                .at(ident.span, "defined further down")
+                .with_label(def_span, "defined here")
+                .with_help("move the constant above its first use"),
+            );
+        }
+        // Apache checks the value against the type as written: a struct
+        // type (not a typedef of one) takes a `{...}` literal only.
+        if let Type::Def(expected) = ty {
+            if self.is_struct(*expected) {
+                let kind = match &self.ir.def(*expected).kind {
+                    DefKind::Struct(s) => s.kind.keyword(),
+                    _ => "struct",
+                };
+                self.diags.push(
+                    Diagnostic::not_portable(
+                        format!("constant `{}` is used as a {kind} value", ident.name),
+                        "Apache's compiler accepts only a `{...}` literal where a struct, union or exception is expected",
+                    )
+                    .at(ident.span, format!("a {kind} constant"))
+                    .with_help("write the value out as a literal"),
+                );
+            }
+        }
+        if let (Type::Def(expected), false) = (target, ident.name.contains('.')) {
+            if self.is_enum(*expected) {
+                let enum_name = self.ir.type_name(target, module);
+                self.diags.push(
+                    Diagnostic::not_portable(
+                        format!("constant `{}` is used as an enum value", ident.name),
+                        "Apache's compiler takes only a qualified `Enum.VALUE` where an enum is expected",
+                    )
+                    .at(ident.span, format!("a constant, not `{enum_name}.VALUE`"))
+                    .with_help(format!("write the value as `{enum_name}.VALUE`")),
+                );
+            }
+        }
     }
 
     /// `Enum.VALUE` or `file.Enum.VALUE` where enum `expected` is expected:
@@ -287,10 +355,15 @@ impl Checker<'_> {
                 value: v.value,
             });
         }
-        let diag = Diagnostic::error(format!("enum `{}` has no value `{value_name}`", def.name))
-            .at(ident.span, "no such value")
-            .with_label(def.name_span, format!("`{}` is defined here", def.name))
-            .with_note(format!("`{}` has {}", def.name, enum_value_list(e)));
+        let mut diag =
+            Diagnostic::error(format!("enum `{}` has no value `{value_name}`", def.name))
+                .at(ident.span, "no such value")
+                .with_label(def.name_span, format!("`{}` is defined here", def.name))
+                .with_note(format!("`{}` has {}", def.name, enum_value_list(e)));
+        let names = e.values.iter().map(|v| v.name.clone());
+        if let Some(s) = super::names::closest(value_name, names) {
+            diag = diag.with_help(format!("a value with a similar name exists: `{s}`"));
+        }
         self.error(diag);
         None
     }
@@ -383,6 +456,10 @@ impl Checker<'_> {
                         .with_label(name_span, format!("`{struct_name}` is defined here"));
                 if !known.is_empty() {
                     diag = diag.with_note(format!("its fields are {}", known.join(", ")));
+                }
+                let names = fields.iter().map(|(n, _, _)| n.clone());
+                if let Some(s) = super::names::closest(field_name, names) {
+                    diag = diag.with_help(format!("a field with a similar name exists: `{s}`"));
                 }
                 self.error(diag);
                 ok = false;

@@ -203,6 +203,7 @@ impl<'a> Checker<'a> {
             let module = self.ir.defs[index].module;
             let kind = match &def.kind {
                 ast::DefinitionKind::Const { ty, .. } => {
+                    self.warn_forward_types(module, ty, "the type of a constant");
                     let ty = self.resolve_type(module, ty).unwrap_or(Type::Bool);
                     DefKind::Const(Const {
                         ty,
@@ -263,7 +264,7 @@ impl<'a> Checker<'a> {
                 Type::Map(Box::new(k?), Box::new(v?))
             }
             ast::TypeExprKind::Named(name) => {
-                let id = self.lookup_type(module, name)?;
+                let id = self.lookup_type(module, name, false)?;
                 if let ast::DefinitionKind::Service { .. } = self.asts[id.0 as usize].kind {
                     self.error(
                         Diagnostic::error(format!("`{}` is a service, not a type", name.name))
@@ -282,9 +283,10 @@ impl<'a> Checker<'a> {
     }
 
     fn resolve_service(&mut self, module: FileId, name: &ast::Ident) -> Option<DefId> {
-        let id = self.lookup_type(module, name)?;
+        let id = self.lookup_type(module, name, true)?;
         let def = self.asts[id.0 as usize];
         if let ast::DefinitionKind::Service { .. } = def.kind {
+            self.warn_forward(module, id, name, "a base service");
             return Some(id);
         }
         let what = describe_def(def);
@@ -297,6 +299,57 @@ impl<'a> Checker<'a> {
                 ),
         );
         None
+    }
+
+    /// Warns about each name in `ty` that refers to a definition further
+    /// down the same file, where Apache's compiler needs `what` (the type
+    /// of a constant, ...) to be defined already.
+    fn warn_forward_types(&mut self, module: FileId, ty: &ast::TypeExpr, what: &str) {
+        match &ty.kind {
+            ast::TypeExprKind::Base(_) => {}
+            ast::TypeExprKind::List(e) | ast::TypeExprKind::Set(e) => {
+                self.warn_forward_types(module, e, what)
+            }
+            ast::TypeExprKind::Map(k, v) => {
+                self.warn_forward_types(module, k, what);
+                self.warn_forward_types(module, v, what);
+            }
+            ast::TypeExprKind::Named(name) => {
+                if let names::Found::Def(id) = self.find(module, &name.name, names::Table::Types) {
+                    self.warn_forward(module, id, name, what);
+                }
+            }
+        }
+    }
+
+    /// Whether `id` is defined in `module` after `at`, where it is used.
+    pub(crate) fn is_forward(&self, module: FileId, id: DefId, at: Span) -> bool {
+        let def = &self.ir.defs[id.0 as usize];
+        def.module == module && def.span.file == at.file && def.span.start > at.start
+    }
+
+    /// The portability warning for `name`, naming definition `id` before it
+    /// is defined, where Apache's compiler needs `what` to be defined already.
+    pub(crate) fn warn_forward(
+        &mut self,
+        module: FileId,
+        id: DefId,
+        name: &ast::Ident,
+        what: &str,
+    ) {
+        if !self.is_forward(module, id, name.span) {
+            return;
+        }
+        let def_span = self.ir.defs[id.0 as usize].name_span;
+        self.diags.push(
+            Diagnostic::not_portable(
+                format!("`{}` is used before it is defined", name.name),
+                format!("Apache's compiler needs {what} to be defined before it is used"),
+            )
+            .at(name.span, "defined further down")
+            .with_label(def_span, "defined here")
+            .with_help("move the definition above its first use"),
+        );
     }
 
     // ------------------------------------------------------------- enums
@@ -452,20 +505,15 @@ impl<'a> Checker<'a> {
                     );
                     Requiredness::Default
                 }
-                (Some((ast::Requiredness::Optional, span)), FieldsOf::Params) => {
-                    self.diags.push(
-                        Diagnostic::warning("`optional` has no effect on a parameter")
-                            .at(span, "ignored")
-                            .with_note(
-                                "parameters are always sent, as Apache's compiler treats them",
-                            ),
-                    );
-                    Requiredness::Default
-                }
                 (Some((ast::Requiredness::Required, _)), _) => Requiredness::Required,
                 (Some((ast::Requiredness::Optional, _)), _) => Requiredness::Optional,
                 (None, _) => Requiredness::Default,
             };
+            if of == FieldsOf::Throws {
+                self.warn_forward_types(module, &f.ty, "the types in `throws`");
+            } else if f.default.is_some() {
+                self.warn_forward_types(module, &f.ty, "the type of a field with a default value");
+            }
             let Some(ty) = self.resolve_type(module, &f.ty) else {
                 continue;
             };

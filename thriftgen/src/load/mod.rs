@@ -2,7 +2,12 @@
 //! includes. Every file is read and parsed once, however often it is included.
 //!
 //! An include is looked up beside the including file first, then in each
-//! include directory in order, as Apache's compiler does.
+//! include directory in order, as Apache's compiler does, and last in the
+//! directory of the top-level file being compiled (which some trees rely on,
+//! and which Apache's compiler does not search: a portability warning).
+//!
+//! An include that is not found is a warning, as in Apache's compiler; using
+//! a name from it is an error, reported where the name is used.
 
 use crate::diag::Diagnostic;
 use crate::source::{FileId, SourceFile, SourceMap, Span};
@@ -19,12 +24,16 @@ pub struct LoadedFile {
     pub ast: Option<ast::Document>,
     /// Its includes that were found, in order.
     pub includes: Vec<Include>,
+    /// Its includes that were not found (a warning until a name from one is
+    /// used), in order.
+    pub missing: Vec<Include>,
 }
 
-/// An `include` that was found.
+/// An `include` that was found (or, in [`LoadedFile::missing`], one that
+/// was not).
 #[derive(Debug, Clone)]
 pub struct Include {
-    /// The included file.
+    /// The included file; for a missing include, the including file.
     pub file: FileId,
     /// The prefix its definitions are named with: the file name without
     /// `.thrift` (`include "a/shared.thrift"` gives `shared.Type`).
@@ -55,6 +64,7 @@ impl Loaded {
 pub fn load(roots: &[PathBuf], include_dirs: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Loaded {
     let mut loader = Loader::new(include_dirs, diags);
     for root in roots {
+        loader.root_dir = root.parent().map(Path::to_path_buf).unwrap_or_default();
         match loader.read(root, display_name(root)) {
             Ok(id) => {
                 if !loader.loaded.roots.contains(&id) {
@@ -80,6 +90,7 @@ pub fn load_source(
 ) -> Loaded {
     let mut loader = Loader::new(include_dirs, diags);
     let path = PathBuf::from(name);
+    loader.root_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let id = loader.add(&path, path.clone(), name.to_string(), text.to_string());
     loader.loaded.roots.push(id);
     loader.loaded
@@ -87,6 +98,8 @@ pub fn load_source(
 
 struct Loader<'a> {
     include_dirs: &'a [PathBuf],
+    /// The directory of the top-level file being loaded, searched last.
+    root_dir: PathBuf,
     loaded: Loaded,
     /// Canonical path to file, so a file reached twice is loaded once.
     by_path: HashMap<PathBuf, FileId>,
@@ -99,6 +112,7 @@ impl<'a> Loader<'a> {
     fn new(include_dirs: &'a [PathBuf], diags: &'a mut Vec<Diagnostic>) -> Loader<'a> {
         Loader {
             include_dirs,
+            root_dir: PathBuf::new(),
             loaded: Loaded::default(),
             by_path: HashMap::new(),
             stack: Vec::new(),
@@ -148,39 +162,97 @@ impl<'a> Loader<'a> {
             id,
             ast,
             includes: Vec::new(),
+            missing: Vec::new(),
         });
         self.stack.push(id);
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut found = Vec::new();
+        let mut missing = Vec::new();
         for lit in includes {
-            if let Some(include) = self.include(&dir, &lit) {
-                found.push(include);
+            match self.include(&dir, &lit) {
+                Lookup::Found(include) => found.push(include),
+                Lookup::Missing => missing.push(Include {
+                    file: id,
+                    prefix: include_prefix(&lit.value),
+                    span: lit.span,
+                }),
+                Lookup::Failed => {}
             }
         }
         self.stack.pop();
-        self.loaded.files[id.0 as usize].includes = found;
+        let file = &mut self.loaded.files[id.0 as usize];
+        file.includes = found;
+        file.missing = missing;
         id
     }
 
-    fn include(&mut self, dir: &Path, lit: &ast::StrLit) -> Option<Include> {
-        let candidates: Vec<PathBuf> = std::iter::once(dir.join(&lit.value))
-            .chain(self.include_dirs.iter().map(|d| d.join(&lit.value)))
+    /// The directories an include of `lit` is looked up in, in order, each
+    /// with whether Apache's compiler searches it too.
+    fn search_path(&self, dir: &Path) -> Vec<(PathBuf, bool)> {
+        let mut dirs: Vec<(PathBuf, bool)> = std::iter::once(dir.to_path_buf())
+            .chain(self.include_dirs.iter().cloned())
+            .map(|d| (d, true))
             .collect();
-        let Some(path) = candidates.iter().find(|p| p.is_file()) else {
-            let searched: Vec<String> = std::iter::once(dir)
-                .chain(self.include_dirs.iter().map(PathBuf::as_path))
-                .map(|d| format!("`{}`", display_dir(d)))
-                .collect();
-            self.diags.push(
-                Diagnostic::error(format!("cannot find included file `{}`", lit.value))
-                    .at(lit.span, "not found")
-                    .with_note(format!("searched {}", searched.join(", ")))
-                    .with_help("add the directory that holds it with `-I DIR`"),
-            );
-            return None;
+        let same = |a: &Path, b: &Path| {
+            a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
         };
+        if !dirs.iter().any(|(d, _)| same(d, &self.root_dir)) {
+            dirs.push((self.root_dir.clone(), false));
+        }
+        dirs
+    }
+
+    fn include(&mut self, dir: &Path, lit: &ast::StrLit) -> Lookup {
+        let absolute = Path::new(&lit.value).is_absolute();
+        let search = if absolute {
+            vec![(PathBuf::new(), true)]
+        } else {
+            self.search_path(dir)
+        };
+        let found = search
+            .iter()
+            .map(|(d, apache)| (d.join(&lit.value), *apache))
+            .find(|(p, _)| p.is_file());
+        let Some((path, apache_finds_it)) = found else {
+            // As Apache's compiler: a warning, an error only once a name
+            // from the file is used (reported there).
+            let mut diag =
+                Diagnostic::warning(format!("cannot find included file `{}`", lit.value))
+                    .at(lit.span, "not found");
+            diag = if absolute {
+                diag.with_note(format!("`{}` does not exist", lit.value))
+            } else {
+                let searched: Vec<String> = search
+                    .iter()
+                    .map(|(d, _)| format!("`{}`", display_dir(d)))
+                    .collect();
+                diag.with_note(format!("searched {}", searched.join(", ")))
+                    .with_help("add the directory that holds it with `-I DIR`")
+            };
+            self.diags.push(diag);
+            return Lookup::Missing;
+        };
+        if !apache_finds_it {
+            self.diags.push(
+                Diagnostic::not_portable(
+                    format!(
+                        "`{}` is found only in the directory of the top-level file",
+                        lit.value
+                    ),
+                    "Apache's compiler looks for an include beside the including file and in the `-I` directories only",
+                )
+                .at(lit.span, format!("found in `{}`", display_dir(&self.root_dir)))
+                .with_help(format!(
+                    "pass `-I {}`, or write the path relative to the including file",
+                    display_dir(&self.root_dir)
+                )),
+            );
+        }
+        let path = path.as_path();
         let prefix = include_prefix(&lit.value);
-        let canonical = path.canonicalize().ok()?;
+        let Ok(canonical) = path.canonicalize() else {
+            return Lookup::Missing;
+        };
         if let Some(&id) = self.by_path.get(&canonical) {
             if let Some(at) = self.stack.iter().position(|&f| f == id) {
                 let mut chain: Vec<String> = self.stack[at..]
@@ -194,11 +266,11 @@ impl<'a> Loader<'a> {
                         .with_note(format!("the chain is {}", chain.join(" -> ")))
                         .with_help("move what both files need into a third file that both include"),
                 );
-                return None;
+                return Lookup::Failed;
             }
         }
         match self.read(path, display_name(path)) {
-            Ok(file) => Some(Include {
+            Ok(file) => Lookup::Found(Include {
                 file,
                 prefix,
                 span: lit.span,
@@ -208,10 +280,19 @@ impl<'a> Loader<'a> {
                     Diagnostic::error(format!("cannot read included file `{}`: {e}", lit.value))
                         .at(lit.span, "included here"),
                 );
-                None
+                Lookup::Failed
             }
         }
     }
+}
+
+/// Where the lookup of one include ended.
+enum Lookup {
+    Found(Include),
+    /// Not found: a warning so far.
+    Missing,
+    /// Found but unusable (a cycle, unreadable): an error was reported.
+    Failed,
 }
 
 /// The name a file's definitions are referred to by from files that include

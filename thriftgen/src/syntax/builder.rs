@@ -74,6 +74,19 @@ impl<'a> Builder<'a> {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
         let keyword = inner.next()?;
+        let word = keyword.as_str();
+        if let Some(sep) = inner.clone().find(|p| p.as_rule() == Rule::trailing_sep) {
+            let sep_span = self.span(&sep);
+            self.diags.push(
+                Diagnostic::not_portable(
+                    format!("`{}` after the `{word}` line", sep.as_str()),
+                    "Apache's grammar has no `,` or `;` after `include`, `cpp_include` or `namespace`",
+                )
+                .at(sep_span, "Apache's compiler refuses this")
+                .with_help(format!("remove the `{}`", sep.as_str())),
+            );
+        }
+        let mut inner = inner.filter(|p| p.as_rule() != Rule::trailing_sep);
         match rule {
             Rule::include => Some(Header::Include(self.literal(inner.next()?))),
             Rule::cpp_include => Some(Header::CppInclude(self.literal(inner.next()?))),
@@ -96,7 +109,6 @@ impl<'a> Builder<'a> {
                 }))
             }
             _ => {
-                let word = keyword.as_str();
                 let language = match word {
                     "cpp_namespace" => "cpp",
                     "java_package" => "java",
@@ -135,6 +147,7 @@ impl<'a> Builder<'a> {
         let mut functions = Vec::new();
         let mut extends = None;
         let mut keyword = None;
+        let mut trailing_sep = None;
         for child in pair.into_inner() {
             match child.as_rule() {
                 Rule::identifier if name.is_none() => name = Some(self.simple_name(child)),
@@ -153,6 +166,7 @@ impl<'a> Builder<'a> {
                 }
                 Rule::kw_struct | Rule::kw_union | Rule::kw_exception | Rule::kw_service => {}
                 Rule::kw_xsd_all | Rule::lbrace | Rule::rbrace | Rule::eq => {}
+                Rule::trailing_sep => trailing_sep = Some((child.as_str(), self.span(&child))),
                 _ => value = Some(self.const_value(child)),
             }
         }
@@ -160,6 +174,24 @@ impl<'a> Builder<'a> {
             name: String::new(),
             span,
         });
+        if let Some((sep, sep_span)) = trailing_sep {
+            let what = match rule {
+                Rule::struct_def => "struct",
+                Rule::union_def => "union",
+                Rule::exception_def => "exception",
+                Rule::service_def => "service",
+                Rule::senum_def => "senum",
+                _ => "enum",
+            };
+            self.diags.push(
+                Diagnostic::not_portable(
+                    format!("`{sep}` after {what} `{}`", name.name),
+                    "Apache's grammar has no `,` or `;` after the `}` of a struct, union, exception, enum or service",
+                )
+                .at(sep_span, "Apache's compiler refuses this")
+                .with_help(format!("remove the `{sep}`")),
+            );
+        }
         let kind = match rule {
             Rule::const_def => DefinitionKind::Const {
                 ty: ty.expect("grammar: const has a type"),
@@ -252,7 +284,23 @@ impl<'a> Builder<'a> {
                     requiredness = Some((r, self.span(&child)));
                 }
                 Rule::field_type => ty = Some(self.field_type(child)),
-                Rule::field_name => name = Some(self.simple_name(child)),
+                Rule::field_name => {
+                    let ident = self.simple_name(child);
+                    if APACHE_KEYWORDS.contains(&ident.name.as_str()) {
+                        self.diags.push(
+                            Diagnostic::not_portable(
+                                format!("field name `{}` is a keyword", ident.name),
+                                format!(
+                                    "Apache's compiler reads `{}` as a keyword, never as a field name",
+                                    ident.name
+                                ),
+                            )
+                            .at(ident.span, "a keyword")
+                            .with_help("rename the field (its name is not on the wire, its id is)"),
+                        );
+                    }
+                    name = Some(ident);
+                }
                 Rule::annotations => annotations = self.annotations(child),
                 Rule::reference | Rule::eq | Rule::xsd_attrs => {}
                 Rule::kw_xsd_optional | Rule::kw_xsd_nillable => {}
@@ -353,7 +401,16 @@ impl<'a> Builder<'a> {
                     "i64" => BaseType::I64,
                     "double" => BaseType::Double,
                     "binary" => BaseType::Binary,
-                    "uuid" => BaseType::Uuid,
+                    "uuid" => {
+                        self.diags.push(
+                            Diagnostic::not_portable(
+                                "the `uuid` type is not portable",
+                                "Apache's compiler has no `uuid` type before 0.18, and several of its generators lack it",
+                            )
+                            .at(self.span(&name), "Apache Thrift 0.17 refuses this"),
+                        );
+                        BaseType::Uuid
+                    }
                     "string" => BaseType::String,
                     _ => {
                         self.diags.push(
@@ -562,6 +619,41 @@ impl<'a> Builder<'a> {
         Some(clean_doc(&self.text[doc_start..doc_end]))
     }
 }
+
+/// The words Apache's compiler (0.17) reads as keywords that thriftgen
+/// also accepts as field names (`1: string string`). `uuid` is no keyword
+/// there, so it is missing here.
+const APACHE_KEYWORDS: &[&str] = &[
+    "namespace",
+    "cpp_include",
+    "include",
+    "void",
+    "bool",
+    "byte",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "double",
+    "string",
+    "binary",
+    "map",
+    "list",
+    "set",
+    "oneway",
+    "async",
+    "typedef",
+    "struct",
+    "union",
+    "exception",
+    "extends",
+    "throws",
+    "service",
+    "enum",
+    "const",
+    "required",
+    "optional",
+];
 
 /// Where the last token inside `pair` ends.
 fn end_of(pair: &P<'_>) -> usize {

@@ -432,3 +432,56 @@ fn documents() {
         ],
     );
 }
+
+/// The portability warnings the AST builder gives, as `line:col message`.
+fn not_portable(text: &str) -> Vec<String> {
+    let file = crate::source::SourceFile::new("t".into(), "t".into(), text.to_string());
+    let (doc, diags) = super::parse(crate::source::FileId(0), text);
+    assert!(doc.is_some(), "{text:?} should parse: {diags:?}");
+    diags
+        .iter()
+        .filter(|d| d.is_not_portable())
+        .map(|d| {
+            let (line, col) = file.line_col(d.primary.as_ref().unwrap().span.start);
+            format!("{line}:{col} {}", d.message)
+        })
+        .collect()
+}
+
+#[test]
+fn what_apache_refuses_parses_with_a_portability_warning() {
+    assert_eq!(
+        not_portable("include \"a.thrift\";\ncpp_include \"x\",\nnamespace py a (k = \"v\");\n"),
+        [
+            "1:19 `;` after the `include` line",
+            "2:16 `,` after the `cpp_include` line",
+            "3:25 `;` after the `namespace` line",
+        ]
+    );
+    assert_eq!(
+        not_portable(
+            "struct A {};\nunion U {} (x);\nexception E {},\nenum C { A };\nservice S {};\n"
+        ),
+        [
+            "1:12 `;` after struct `A`",
+            "2:15 `;` after union `U`",
+            "3:15 `,` after exception `E`",
+            "4:13 `;` after enum `C`",
+            "5:13 `;` after service `S`",
+        ]
+    );
+    assert_eq!(
+        not_portable("struct A { 1: string string, 2: uuid id, 3: i32 uuid }\nservice S { void f(1: i32 list) }\n"),
+        [
+            "1:22 field name `string` is a keyword",
+            "1:33 the `uuid` type is not portable",
+            "2:27 field name `list` is a keyword",
+        ]
+    );
+    // What Apache accepts: separators after constants, typedefs, fields,
+    // enum values, functions and annotations.
+    assert!(not_portable(
+        "const i32 A = 1;\ntypedef i32 T,\nenum E { X = 1; Y, }\nstruct S { 1: i32 a; 2: i32 b (k; l), }\nservice V { void f(); void g(), }\n"
+    )
+    .is_empty());
+}

@@ -1,0 +1,3 @@
+struct Money {
+  1: i64 cents
+}

@@ -1,0 +1,4 @@
+// Apache has no `;` or `,` after the `}` of a service.
+service Ping {
+  void ping()
+};

@@ -1,0 +1,4 @@
+// Apache has no `;` or `,` after the `}` of a struct.
+struct Order {
+  1: i64 id
+};
