@@ -1,4 +1,4 @@
-// Valid, with warnings: `async`, fields without ids, `optional` on a parameter.
+// Valid, with warnings: `async`, fields without ids (`optional` on a parameter is fine).
 namespace rs deprecated
 
 struct NoIds {

@@ -8,7 +8,10 @@ use std::fmt;
 
 /// The kind of an [`ApplicationException`]. Open: a kind this library does not
 /// know survives a round trip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// `Display` and `Debug` print a standard kind's name (`INTERNAL_ERROR`) and
+/// another kind's number (`42`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ApplicationErrorKind(pub i32);
 
 impl ApplicationErrorKind {
@@ -54,6 +57,21 @@ impl ApplicationErrorKind {
     }
 }
 
+impl fmt::Display for ApplicationErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(name) => f.write_str(name),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl fmt::Debug for ApplicationErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
 /// The wire struct `TApplicationException { 1: string message, 2: i32 type }`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApplicationException {
@@ -70,6 +88,25 @@ impl ApplicationException {
             kind,
             message: message.into(),
         }
+    }
+
+    /// The answer of a method whose handler is not written yet: kind
+    /// [`UNKNOWN`](ApplicationErrorKind::UNKNOWN), saying "`method` is not
+    /// implemented yet". `method` names it as the IDL does
+    /// (`"Service.method"`). The stubs `thriftgen new` writes return it.
+    ///
+    /// ```
+    /// use thriftgen_runtime::protocol::{ApplicationErrorKind, ApplicationException};
+    ///
+    /// let e = ApplicationException::not_implemented("Shop.lookup");
+    /// assert_eq!(e.kind, ApplicationErrorKind::UNKNOWN);
+    /// assert_eq!(e.to_string(), "UNKNOWN: Shop.lookup is not implemented yet");
+    /// ```
+    pub fn not_implemented(method: &str) -> ApplicationException {
+        ApplicationException::new(
+            ApplicationErrorKind::UNKNOWN,
+            format!("{method} is not implemented yet"),
+        )
     }
 
     /// Reads the struct; unknown fields are skipped.
@@ -136,5 +173,29 @@ impl std::error::Error for ApplicationException {}
 impl From<ProtocolError> for ApplicationException {
     fn from(err: ProtocolError) -> ApplicationException {
         ApplicationException::new(ApplicationErrorKind::PROTOCOL_ERROR, err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_print_their_names_or_numbers() {
+        assert_eq!(
+            ApplicationErrorKind::INTERNAL_ERROR.to_string(),
+            "INTERNAL_ERROR"
+        );
+        assert_eq!(
+            format!("{:?}", ApplicationErrorKind::INTERNAL_ERROR),
+            "INTERNAL_ERROR"
+        );
+        assert_eq!(format!("{:?}", ApplicationErrorKind(42)), "42");
+        assert_eq!(ApplicationErrorKind(42).to_string(), "42");
+        let e = ApplicationException::new(ApplicationErrorKind::PROTOCOL_ERROR, "bad");
+        assert_eq!(
+            format!("{e:?}"),
+            "ApplicationException { kind: PROTOCOL_ERROR, message: \"bad\" }"
+        );
     }
 }

@@ -22,10 +22,187 @@ const README: &str = include_str!("../../../template/README.md.in");
 pub struct Request<'a> {
     /// The crate's directory (its last component is the crate's name).
     pub dir: &'a Path,
-    /// The IDL file.
+    /// The root IDL file: the one given with `--idl`, or the crate's own copy
+    /// (see [`recorded_idl`]).
     pub idl: &'a Path,
     /// Include directories.
     pub include_dirs: &'a [PathBuf],
+    /// Every IDL file read (the root and its includes).
+    pub sources: &'a [PathBuf],
+    /// How the crate depends on the runtime and the generator.
+    pub dependency: &'a Dependency,
+}
+
+/// How `--runtime-dep` was given on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DependencyKind {
+    /// A path to a thriftgen checkout (`--runtime-path DIR`).
+    Path,
+    /// A git repository (`--git URL`).
+    Git,
+    /// The crates' version on crates.io.
+    Version,
+}
+
+/// Where the scaffolded crate gets `thriftgen-runtime` and `thriftgen`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dependency {
+    /// A thriftgen checkout: the directory holding `runtime/` and
+    /// `thriftgen/`.
+    Path(PathBuf),
+    /// A git repository holding both crates.
+    Git(String),
+    /// The published version this `thriftgen` was built as.
+    Version,
+}
+
+impl Dependency {
+    /// Chooses from `--runtime-dep`, `--runtime-path` and `--git`. Without
+    /// `--runtime-dep`: a path when `--runtime-path` is given or the checkout
+    /// this `thriftgen` was built from is still there, else git.
+    pub fn choose(
+        kind: Option<DependencyKind>,
+        path: Option<&Path>,
+        git: Option<&str>,
+    ) -> Result<Dependency, String> {
+        let kind = kind.unwrap_or(match (path, git) {
+            (Some(_), _) => DependencyKind::Path,
+            (None, Some(_)) => DependencyKind::Git,
+            (None, None) if built_checkout().is_some() => DependencyKind::Path,
+            (None, None) => DependencyKind::Git,
+        });
+        if path.is_some() && kind != DependencyKind::Path {
+            return Err("`--runtime-path` goes with `--runtime-dep path`".to_string());
+        }
+        if git.is_some() && kind != DependencyKind::Git {
+            return Err("`--git` goes with `--runtime-dep git`".to_string());
+        }
+        Ok(match kind {
+            DependencyKind::Path => match path {
+                Some(dir) => Dependency::Path(checkout(dir)?),
+                None => Dependency::Path(built_checkout().ok_or_else(|| {
+                    "the checkout this `thriftgen` was built from is gone: \
+                     give `--runtime-path DIR`"
+                        .to_string()
+                })?),
+            },
+            DependencyKind::Git => {
+                Dependency::Git(git.unwrap_or(env!("CARGO_PKG_REPOSITORY")).to_string())
+            }
+            DependencyKind::Version => Dependency::Version,
+        })
+    }
+
+    /// The TOML value for the dependency on the crate in directory `dir` of
+    /// the checkout (`runtime` or `thriftgen`).
+    fn toml(&self, dir: &str) -> String {
+        match self {
+            Dependency::Path(root) => {
+                format!("{{ path = {:?} }}", root.join(dir).display().to_string())
+            }
+            Dependency::Git(url) => format!("{{ git = {url:?} }}"),
+            Dependency::Version => format!("\"{}\"", env!("CARGO_PKG_VERSION")),
+        }
+    }
+
+    /// One line for the report.
+    fn describe(&self) -> String {
+        match self {
+            Dependency::Path(root) => format!(
+                "path {} (--runtime-dep path; --runtime-path DIR for another checkout)",
+                root.display()
+            ),
+            Dependency::Git(url) => format!("git {url} (--runtime-dep git; --git URL for another)"),
+            Dependency::Version => format!(
+                "version {} from crates.io (--runtime-dep version)",
+                env!("CARGO_PKG_VERSION")
+            ),
+        }
+    }
+}
+
+/// The checkout this `thriftgen` was built from, if it is still there.
+fn built_checkout() -> Option<PathBuf> {
+    checkout(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).ok()
+}
+
+/// `dir` as a checkout holding both crates: the checkout itself, or its
+/// `runtime/` directory.
+fn checkout(dir: &Path) -> Result<PathBuf, String> {
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let holds = |root: &Path| {
+        root.join("runtime/Cargo.toml").is_file() && root.join("thriftgen/Cargo.toml").is_file()
+    };
+    if holds(&dir) {
+        return Ok(dir);
+    }
+    match dir.parent() {
+        Some(parent) if dir.ends_with("runtime") && holds(parent) => Ok(parent.to_path_buf()),
+        _ => Err(format!(
+            "{} is not a thriftgen checkout (a directory with runtime/ and thriftgen/)",
+            dir.display()
+        )),
+    }
+}
+
+/// The table of the crate's `Cargo.toml` that records its IDL.
+const METADATA: &str = "[package.metadata.thriftgen]";
+
+/// The IDL a crate made before serves, and its include directories, as its
+/// `Cargo.toml` records them (`[package.metadata.thriftgen]`): the copy in
+/// its `idl/` directory. Used when `new` runs again without `--idl`.
+pub fn recorded_idl(dir: &Path) -> Result<(PathBuf, Vec<PathBuf>), String> {
+    let manifest = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).map_err(|e| {
+        format!(
+            "{}: {e}; give `--idl FILE` to create the crate",
+            manifest.display()
+        )
+    })?;
+    let table = text
+        .split_once(METADATA)
+        .map(|(_, rest)| rest.split("\n[").next().unwrap_or(rest))
+        .ok_or_else(|| {
+            format!(
+                "{} has no `{METADATA}` table naming the IDL: give `--idl FILE`",
+                manifest.display()
+            )
+        })?;
+    let value = |key: &str| {
+        table.lines().find_map(|line| {
+            let (k, v) = line.split_once('=')?;
+            (k.trim() == key).then(|| v.trim().to_string())
+        })
+    };
+    let idl = value("idl")
+        .and_then(|v| unquote(&v))
+        .ok_or_else(|| format!("{}: `idl` is missing from `{METADATA}`", manifest.display()))?;
+    let includes = value("include-dirs").unwrap_or_default();
+    let includes = includes
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .filter_map(|v| unquote(v.trim()))
+        .map(|d| dir.join(d))
+        .collect();
+    Ok((dir.join(idl), includes))
+}
+
+/// A TOML basic string's contents (`"a\\b"` gives `a\b`).
+fn unquote(value: &str) -> Option<String> {
+    let inner = value.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            out.push(chars.next()?);
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
 }
 
 /// Scaffolds or updates the crate; returns the lines of the report.
@@ -38,24 +215,16 @@ pub fn run(req: &Request<'_>, services: &[ServiceScaffold]) -> Result<Vec<String
         .dir
         .canonicalize()
         .map_err(|e| format!("{}: {e}", req.dir.display()))?;
-    let idl = req
-        .idl
-        .canonicalize()
-        .map_err(|e| format!("{}: {e}", req.idl.display()))?;
-    let includes = req
-        .include_dirs
-        .iter()
-        .map(|d| {
-            d.canonicalize()
-                .map(|d| format!("{:?}", relative(&crate_dir, &d).display().to_string()))
-                .map_err(|e| format!("{}: {e}", d.display()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut report = Vec::new();
+    let copy = copy_idl(&crate_dir, req, &mut report)?;
+    let quoted = |p: &str| format!("{p:?}");
+    let includes: Vec<String> = copy.include_dirs.iter().map(|d| quoted(d)).collect();
     let names: Vec<&str> = services.iter().map(|s| s.idl_name.as_str()).collect();
     let vars = [
         ("name", name.clone()),
-        ("idl", relative(&crate_dir, &idl).display().to_string()),
-        ("idl_arg", req.idl.display().to_string()),
+        ("idl", copy.idl.clone()),
+        ("idl_toml", quoted(&copy.idl)),
+        ("include_dirs_toml", format!("[{}]", includes.join(", "))),
         (
             "include_dirs",
             if includes.is_empty() {
@@ -65,13 +234,12 @@ pub fn run(req: &Request<'_>, services: &[ServiceScaffold]) -> Result<Vec<String
             },
         ),
         ("services", describe(&names)),
-        ("runtime_dep", dependency("runtime")),
-        ("thriftgen_dep", dependency("thriftgen")),
+        ("runtime_dep", req.dependency.toml("runtime")),
+        ("thriftgen_dep", req.dependency.toml("thriftgen")),
         ("processor", processor(services)),
         ("client_path", client_path(services)),
         ("client_calls", client_calls(services)),
     ];
-    let mut report = Vec::new();
     for (path, template) in [
         ("Cargo.toml", CARGO_TOML),
         ("build.rs", BUILD_RS),
@@ -82,9 +250,23 @@ pub fn run(req: &Request<'_>, services: &[ServiceScaffold]) -> Result<Vec<String
         let target = req.dir.join(path);
         if target.exists() {
             report.push(format!("kept     {path} (exists; never rewritten)"));
+            // The IDL moved within idl/ (its includes reach further now).
+            let text = std::fs::read_to_string(&target).unwrap_or_default();
+            if matches!(path, "Cargo.toml" | "build.rs") && !text.contains(&copy.idl) {
+                report.push(format!(
+                    "note     {path} does not name {}, where the IDL is now: update it",
+                    copy.idl
+                ));
+            }
         } else {
             write(&target, &render(template, &vars))?;
             report.push(format!("created  {path}"));
+            if path == "Cargo.toml" {
+                report.push(format!(
+                    "         thriftgen-runtime and thriftgen from {}",
+                    req.dependency.describe()
+                ));
+            }
         }
     }
     let handler = req.dir.join("src/handler.rs");
@@ -112,12 +294,114 @@ pub fn run(req: &Request<'_>, services: &[ServiceScaffold]) -> Result<Vec<String
             }
         }
     } else {
-        write(&handler, &new_handler(&idl, services))?;
+        write(&handler, &new_handler(req.idl, services))?;
         let count: usize = traits(services).map(|t| t.methods.len()).sum();
         let plural = if count == 1 { "" } else { "s" };
         report.push(format!("created  src/handler.rs ({count} stub{plural})"));
     }
     Ok(report)
+}
+
+/// Where the crate's copy of the IDL is, relative to the crate.
+struct IdlCopy {
+    /// The root file (`idl/shop.thrift`).
+    idl: String,
+    /// The include directories (`idl/shared`).
+    include_dirs: Vec<String>,
+}
+
+/// Copies the IDL and every file it includes into the crate's `idl/`,
+/// keeping their layout relative to one another so that includes resolve
+/// as before; nothing is copied when they already are the crate's copy.
+fn copy_idl(
+    crate_dir: &Path,
+    req: &Request<'_>,
+    report: &mut Vec<String>,
+) -> Result<IdlCopy, String> {
+    let canonical = |p: &Path| {
+        p.canonicalize()
+            .map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let idl = canonical(req.idl)?;
+    let mut sources = req
+        .sources
+        .iter()
+        .map(|p| canonical(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !sources.contains(&idl) {
+        sources.insert(0, idl.clone());
+    }
+    let include_dirs = req
+        .include_dirs
+        .iter()
+        .map(|d| canonical(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let own = crate_dir.join("idl");
+    let to_string = |p: &Path| {
+        let text = p.display().to_string().replace('\\', "/");
+        text.trim_end_matches('/').to_string()
+    };
+    if sources.iter().all(|s| s.starts_with(&own)) {
+        report.push(format!(
+            "read     {} (the crate's copy; `--idl FILE` refreshes it from FILE)",
+            to_string(&relative(crate_dir, &idl))
+        ));
+        return Ok(IdlCopy {
+            idl: to_string(&relative(crate_dir, &idl)),
+            include_dirs: include_dirs
+                .iter()
+                .map(|d| to_string(&relative(crate_dir, d)))
+                .collect(),
+        });
+    }
+    // The include directories a file was found in, and the deepest
+    // directory holding them and every file.
+    let used: Vec<&PathBuf> = include_dirs
+        .iter()
+        .filter(|d| sources.iter().any(|s| s.starts_with(d)))
+        .collect();
+    let mut base = idl.parent().unwrap_or(Path::new("/")).to_path_buf();
+    for p in sources
+        .iter()
+        .filter_map(|s| s.parent())
+        .chain(used.iter().map(|d| d.as_path()))
+    {
+        while !p.starts_with(&base) {
+            if !base.pop() {
+                break;
+            }
+        }
+    }
+    for source in &sources {
+        let rel = relative(&base, source);
+        let target = own.join(&rel);
+        let text = std::fs::read(source).map_err(|e| format!("{}: {e}", source.display()))?;
+        let shown = to_string(&Path::new("idl").join(&rel));
+        match std::fs::read(&target) {
+            Ok(old) if old == text => {
+                if source == &idl {
+                    report.push(format!(
+                        "kept     {shown} (the same as {})",
+                        req.idl.display()
+                    ));
+                }
+                continue;
+            }
+            Ok(_) => report.push(format!("updated  {shown} (from {})", source.display())),
+            Err(_) => report.push(format!("created  {shown}")),
+        }
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        std::fs::write(&target, &text)
+            .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+    }
+    let in_copy = |p: &Path| to_string(&Path::new("idl").join(relative(&base, p)));
+    Ok(IdlCopy {
+        idl: in_copy(&idl),
+        include_dirs: used.iter().map(|d| in_copy(d)).collect(),
+    })
 }
 
 fn write(path: &Path, text: &str) -> Result<(), String> {
@@ -149,21 +433,6 @@ fn render(template: &str, vars: &[(&str, String)]) -> String {
         out = out.replace(&format!("{{{{{key}}}}}"), value);
     }
     out
-}
-
-/// Path dependencies on this workspace when the `thriftgen` that runs was
-/// built from a workspace that is still there; versions otherwise.
-fn dependency(dir: &str) -> String {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let path = workspace.join(dir);
-    match path
-        .join("Cargo.toml")
-        .exists()
-        .then(|| path.canonicalize())
-    {
-        Some(Ok(path)) => format!("{{ path = {:?} }}", path.display().to_string()),
-        _ => format!("\"{}\"", env!("CARGO_PKG_VERSION")),
-    }
 }
 
 /// `a`, `a and b`, `a, b and c` in backquotes.
@@ -228,7 +497,7 @@ fn client_calls(services: &[ServiceScaffold]) -> String {
         let _ = writeln!(
             out,
             "    println!(\"{}.{} -> {{:?}}\", client.{}({args}));",
-            t.idl_name, m.name, m.name
+            t.idl_name, m.name, m.client_name
         );
     }
     if out.is_empty() {
@@ -258,13 +527,21 @@ fn new_handler(idl: &Path, services: &[ServiceScaffold]) -> String {
     let file = idl
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    // The stubs answer with `ApplicationException::not_implemented`, from the
+    // runtime, so nothing here is needed once every method is written.
+    // Without a method yet, the imports wait for the stubs of later ones.
+    let allow = if traits(services).all(|t| t.methods.is_empty()) {
+        "#[allow(unused_imports)]\n"
+    } else {
+        ""
+    };
     let mut out = format!(
         "//! The handlers of `{file}`: this file is yours. Each method starts as a\n\
          //! stub answering \"not implemented\"; replace the stubs with the real\n\
          //! work. `thriftgen new` adds stubs here for methods the IDL gains later\n\
          //! and never changes what you wrote.\n\n\
-         use thriftgen_runtime::protocol::{{ApplicationErrorKind, ApplicationException}};\n\
-         use thriftgen_runtime::service::CallContext;\n\n\
+         {allow}use thriftgen_runtime::protocol::ApplicationException;\n\
+         {allow}use thriftgen_runtime::service::CallContext;\n\n\
          /// Serves every service of `{file}`; its state (a database pool, a\n\
          /// cache...) goes in its fields.\n\
          #[derive(Debug, Default)]\n\
@@ -274,17 +551,6 @@ fn new_handler(idl: &Path, services: &[ServiceScaffold]) -> String {
         out.push('\n');
         out.push_str(&impl_block(t));
     }
-    out.push_str(
-        "\n/// The answer of a method that is not written yet: an application error\n\
-         /// the caller sees as `TApplicationException(UNKNOWN)`. (Kept when every\n\
-         /// method is written: stubs for new methods use it.)\n\
-         #[allow(dead_code)]\n\
-         fn not_implemented(method: &str) -> ApplicationException {\n    \
-         ApplicationException::new(\n        \
-         ApplicationErrorKind::UNKNOWN,\n        \
-         format!(\"{method} is not implemented yet\"),\n    \
-         )\n}\n",
-    );
     out
 }
 

@@ -32,11 +32,15 @@ fn thriftgen() -> Command {
 }
 
 fn new(dir: &Path, idl: &Path) -> String {
+    new_with(dir, &["--idl".as_ref(), idl.as_os_str()])
+}
+
+/// `thriftgen new DIR/shop-server ARGS...`, which must succeed.
+fn new_with(dir: &Path, args: &[&std::ffi::OsStr]) -> String {
     let out = thriftgen()
         .arg("new")
         .arg(dir.join("shop-server"))
-        .arg("--idl")
-        .arg(idl)
+        .args(args)
         .output()
         .unwrap();
     assert!(
@@ -72,14 +76,19 @@ fn scaffolds_then_adds_stubs_without_touching_edits() {
     ] {
         assert_eq!(handler.matches(block).count(), 1, "{handler}");
     }
-    assert!(handler.contains("not_implemented(\"Shop.lookup\").into()"));
+    assert!(
+        handler.contains("Err(ApplicationException::not_implemented(\"Shop.lookup\").into())"),
+        "{handler}"
+    );
+    // The runtime answers for stubs: no helper of the user's to keep.
+    assert!(!handler.contains("fn not_implemented"), "{handler}");
     assert!(!handler.contains("todo!"));
     let main = std::fs::read_to_string(crate_dir.join("src/main.rs")).unwrap();
     assert!(main.contains("Multiplexed::new(\"Shop\""), "{main}");
 
     // The user implements a method and edits main.rs; the IDL gains a method.
     let edited = handler.replace(
-        "Err(not_implemented(\"Health.ping\"))",
+        "Err(ApplicationException::not_implemented(\"Health.ping\"))",
         "Ok(\"pong\".to_string()) // mine",
     );
     assert_ne!(edited, handler);
@@ -96,6 +105,7 @@ fn scaffolds_then_adds_stubs_without_touching_edits() {
     .unwrap();
 
     let report = new(tmp.path(), &idl);
+    assert!(report.contains("updated  idl/shop.thrift"), "{report}");
     assert!(report.contains("kept     src/main.rs"), "{report}");
     assert!(report.contains("added    stub Admin::reset"), "{report}");
     assert!(report.contains("added    stub Health::uptime"), "{report}");
@@ -124,6 +134,143 @@ fn scaffolds_then_adds_stubs_without_touching_edits() {
     );
     let after = std::fs::read_to_string(crate_dir.join("src/handler.rs")).unwrap();
     assert_eq!(after, handler);
+}
+
+#[test]
+fn the_crate_keeps_its_own_copy_of_the_idl() {
+    let tmp = tempfile::tempdir().unwrap();
+    // `app/shop.thrift` includes a file beside it and one from `-I shared`.
+    std::fs::create_dir_all(tmp.path().join("app/common")).unwrap();
+    std::fs::create_dir_all(tmp.path().join("shared")).unwrap();
+    std::fs::write(
+        tmp.path().join("shared/errors.thrift"),
+        "exception Gone { 1: string what }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("app/common/types.thrift"),
+        "struct Item { 1: string sku }\n",
+    )
+    .unwrap();
+    let idl = tmp.path().join("app/shop.thrift");
+    std::fs::write(
+        &idl,
+        "include \"common/types.thrift\"\ninclude \"errors.thrift\"\n\
+         service Shop { types.Item get(1: string sku) throws (1: errors.Gone gone) }\n",
+    )
+    .unwrap();
+    let report = new_with(
+        tmp.path(),
+        &[
+            "--idl".as_ref(),
+            idl.as_os_str(),
+            "-I".as_ref(),
+            tmp.path().join("shared").as_os_str(),
+        ],
+    );
+    for file in [
+        "idl/app/shop.thrift",
+        "idl/app/common/types.thrift",
+        "idl/shared/errors.thrift",
+    ] {
+        assert!(report.contains(&format!("created  {file}")), "{report}");
+    }
+    let crate_dir = tmp.path().join("shop-server");
+    let build = std::fs::read_to_string(crate_dir.join("build.rs")).unwrap();
+    assert!(
+        build.contains(r#"compile(&["idl/app/shop.thrift"], &["idl/shared"])"#),
+        "{build}"
+    );
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("idl = \"idl/app/shop.thrift\""),
+        "{manifest}"
+    );
+    // Nothing outside the crate is needed any more.
+    std::fs::remove_dir_all(tmp.path().join("app")).unwrap();
+    std::fs::remove_dir_all(tmp.path().join("shared")).unwrap();
+    // The crate's copy is its IDL: edited there, `new` without `--idl` reads it.
+    let copy = crate_dir.join("idl/app/shop.thrift");
+    let text = std::fs::read_to_string(&copy).unwrap();
+    std::fs::write(&copy, text.replace("}\n", "  i32 size()\n}\n")).unwrap();
+    let report = new_with(tmp.path(), &[]);
+    assert!(report.contains("read     idl/app/shop.thrift"), "{report}");
+    assert!(report.contains("added    stub Shop::size"), "{report}");
+}
+
+#[test]
+fn dependencies_are_chosen_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idl = tmp.path().join("shop.thrift");
+    std::fs::write(&idl, IDL).unwrap();
+    let manifest = || std::fs::read_to_string(tmp.path().join("shop-server/Cargo.toml")).unwrap();
+    let fresh = || std::fs::remove_dir_all(tmp.path().join("shop-server")).unwrap();
+
+    // By default: the checkout this `thriftgen` was built from, said so.
+    let report = new(tmp.path(), &idl);
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap();
+    assert!(
+        report.contains(&format!("from path {}", checkout.display())),
+        "{report}"
+    );
+    let runtime = checkout.join("runtime").display().to_string();
+    assert!(
+        manifest().contains(&format!("thriftgen-runtime = {{ path = {runtime:?} }}")),
+        "{}",
+        manifest()
+    );
+    fresh();
+
+    let url = "https://example.com/thriftgen.git";
+    let report = new_with(
+        tmp.path(),
+        &[
+            "--idl".as_ref(),
+            idl.as_os_str(),
+            "--runtime-dep".as_ref(),
+            "git".as_ref(),
+            "--git".as_ref(),
+            url.as_ref(),
+        ],
+    );
+    assert!(report.contains(&format!("from git {url}")), "{report}");
+    assert!(manifest().contains(&format!("thriftgen-runtime = {{ git = {url:?} }}")));
+    assert!(manifest().contains(&format!("thriftgen = {{ git = {url:?} }}")));
+    fresh();
+
+    new_with(
+        tmp.path(),
+        &[
+            "--idl".as_ref(),
+            idl.as_os_str(),
+            "--runtime-dep".as_ref(),
+            "version".as_ref(),
+        ],
+    );
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(manifest().contains(&format!("thriftgen-runtime = \"{version}\"")));
+    fresh();
+
+    // A directory that is no checkout, and flags that do not go together.
+    for args in [
+        &["--runtime-path", "/nonexistent"][..],
+        &["--runtime-path", "/"][..],
+        &["--runtime-dep", "git", "--runtime-path", "/"][..],
+    ] {
+        let out = thriftgen()
+            .arg("new")
+            .arg(tmp.path().join("shop-server"))
+            .arg("--idl")
+            .arg(&idl)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!tmp.path().join("shop-server").exists());
+    }
 }
 
 #[test]
@@ -160,26 +307,32 @@ fn scaffolded_crate_builds_serves_and_answers() {
     let idl = tmp.path().join("shop.thrift");
     std::fs::write(&idl, IDL).unwrap();
     new(tmp.path(), &idl);
+    // The crate builds from its own copy of the IDL.
+    std::fs::remove_file(&idl).unwrap();
     let crate_dir = tmp.path().join("shop-server");
     let handler = crate_dir.join("src/handler.rs");
     let text = std::fs::read_to_string(&handler).unwrap();
     std::fs::write(
         &handler,
         text.replace(
-            "Err(not_implemented(\"Health.ping\"))",
+            "Err(ApplicationException::not_implemented(\"Health.ping\"))",
             "Ok(\"pong\".to_string())",
         ),
     )
     .unwrap();
     // Share one target directory between runs so dependencies build once.
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/scaffold");
-    let status = Command::new(env!("CARGO"))
+    let build = Command::new(env!("CARGO"))
         .args(["build", "--bins", "--examples"])
         .env("CARGO_TARGET_DIR", &target)
         .current_dir(&crate_dir)
-        .status()
+        .stderr(Stdio::piped())
+        .output()
         .unwrap();
-    assert!(status.success());
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(build.status.success(), "{stderr}");
+    // Neither the template nor the code generated into it warns.
+    assert!(!stderr.contains("warning"), "{stderr}");
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -187,9 +340,11 @@ fn scaffolded_crate_builds_serves_and_answers() {
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let mut server = Command::new(target.join("debug/shop-server"))
+    // `RUST_LOG` is honoured: the runtime's debug events show.
+    let server = Command::new(target.join("debug/shop-server"))
         .args(["--addr", &addr])
-        .stdout(Stdio::null())
+        .env("RUST_LOG", "thriftgen_runtime=debug,info")
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -204,11 +359,20 @@ fn scaffolded_crate_builds_serves_and_answers() {
         .unwrap();
     // Graceful shutdown: SIGTERM through `kill`, then wait.
     let _ = Command::new("kill").arg(server.id().to_string()).status();
-    let status = server.wait().unwrap();
+    let served = server.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("Health.ping -> Ok(\"pong\")"), "{stdout}");
     assert!(stdout.contains("Shop.lookup -> Err("), "{stdout}");
     assert!(stdout.contains("is not implemented yet"), "{stdout}");
-    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+    // The kind prints by name.
+    assert!(stdout.contains("kind: UNKNOWN"), "{stdout}");
+    let log = String::from_utf8_lossy(&served.stdout);
+    assert!(log.contains("serving"), "{log}");
+    assert!(log.contains("DEBUG"), "{log}");
+    assert!(
+        served.status.success(),
+        "graceful shutdown exits 0: {:?}",
+        served.status
+    );
 }

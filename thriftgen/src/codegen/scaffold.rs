@@ -1,11 +1,12 @@
 //! Handler stubs for `thriftgen new`: for each service of the root files, one
 //! `impl` per trait (the service's and each it extends) with a stub per
-//! method that answers "not implemented" as an application error.
+//! method that answers "not implemented" as an application error
+//! (`ApplicationException::not_implemented`, from the runtime).
 //!
 //! Paths are absolute from a root the caller names (`crate::gen`), so the
 //! stubs compile in any file of the user's crate.
 
-use super::services::{error_type, method_names, names, param_type, return_type};
+use super::services::{client_methods, error_type, method_names, names, param_type, return_type};
 use super::types::Ctx;
 use super::{module_paths, naming, Options};
 use crate::diag::Diagnostic;
@@ -46,6 +47,10 @@ pub struct TraitStubs {
 pub struct MethodStub {
     /// The Rust method name.
     pub name: String,
+    /// The method's name in the service's client, as Rust source (`r#type`
+    /// for a keyword): the same, but for a method named like one of the
+    /// client's own, which gets a `_`.
+    pub client_name: String,
     /// The method as formatted Rust source, indented for an `impl` block,
     /// ending with a newline.
     pub code: String,
@@ -140,15 +145,20 @@ fn service(ctx: &Ctx<'_>, id: DefId) -> ServiceScaffold {
         };
     }
     chain.reverse();
+    let client = client_methods(ctx, id);
     ServiceScaffold {
         idl_name: def.name.clone(),
         processor_path: path_string(ctx.item_path(id, &format!("{name}Processor"), def.module)),
         client_path: path_string(ctx.item_path(id, &format!("{name}Client"), def.module)),
-        traits: chain.into_iter().map(|sid| trait_stubs(ctx, sid)).collect(),
+        traits: chain
+            .into_iter()
+            .map(|sid| trait_stubs(ctx, sid, &client))
+            .collect(),
     }
 }
 
-fn trait_stubs(ctx: &Ctx<'_>, id: DefId) -> TraitStubs {
+/// The stubs of service `id`'s trait; `client` names the client's methods.
+fn trait_stubs(ctx: &Ctx<'_>, id: DefId, client: &[(DefId, usize, String)]) -> TraitStubs {
     let def = ctx.ir.def(id);
     let DefKind::Service(s) = &def.kind else {
         unreachable!("only services are scaffolded");
@@ -163,25 +173,32 @@ fn trait_stubs(ctx: &Ctx<'_>, id: DefId) -> TraitStubs {
             let n = names(ctx, id, &methods, i, f);
             let method = naming::ident(&n.method);
             let params = f.params.iter().zip(&n.params).map(|(p, pn)| {
-                let pn = quote::format_ident!("_{}", pn.trim_start_matches("r#"));
+                let pn = naming::ident(&format!("_{}", pn.trim_start_matches("r#")));
                 let ty = param_type(ctx, p, def.module);
                 quote!(#pn: #ty)
             });
             let ret = return_type(ctx, f, def.module);
             let err = error_type(ctx, id, f, &n, def.module);
             let what = format!("{}.{}", def.name, f.name);
+            let value = quote!(#rt::protocol::ApplicationException::not_implemented(#what));
             let value = if f.throws.is_empty() {
-                quote!(not_implemented(#what))
+                value
             } else {
-                quote!(not_implemented(#what).into())
+                quote!(#value.into())
             };
             let code = quote! {
                 fn #method(&self, _ctx: &#rt::service::CallContext, #(#params),*) -> ::std::result::Result<#ret, #err> {
                     ::std::result::Result::Err(#value)
                 }
             };
+            let client_name = client
+                .iter()
+                .find(|(sid, j, _)| *sid == id && *j == i)
+                .map_or_else(|| n.method.clone(), |(_, _, name)| name.clone());
+            let client_name = naming::ident(&client_name).to_string();
             MethodStub {
                 name: n.method.clone(),
+                client_name,
                 code: format_method(code),
                 defaultable: f.params.iter().all(|p| ctx.type_default(&p.ty)),
                 arity: f.params.len(),
@@ -225,7 +242,7 @@ fn format_method(method: TokenStream) -> String {
         .unwrap_or(text);
     let lines: Vec<&str> = text.lines().collect();
     // Drop `impl ... {` and the closing `}`.
-    let body = &lines[1..lines.len().saturating_sub(1)];
+    let body = lines.get(1..lines.len().saturating_sub(1)).unwrap_or(&[]);
     let mut out = body.join("\n");
     out.push('\n');
     out

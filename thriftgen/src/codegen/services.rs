@@ -21,7 +21,7 @@ use quote::{format_ident, quote};
 pub(super) struct Names {
     /// The Rust method name.
     pub method: String,
-    /// `<Service><Function>`, the stem of the per-method types.
+    /// `<Service><Method>`, the stem of the per-method types.
     pub stem: String,
     /// The Rust names of the parameters.
     pub params: Vec<String>,
@@ -36,33 +36,145 @@ pub(super) fn names(
     index: usize,
     f: &Function,
 ) -> Names {
-    let mut params = naming::unique(
-        f.params
-            .iter()
-            .map(|p| (naming::snake(&p.name), i64::from(p.id))),
-    );
     // The context parameter is `ctx`; a parameter of that name moves aside.
-    for p in &mut params {
-        if p == "ctx" {
-            p.push('_');
-        }
-    }
-    let variants = naming::unique(
-        f.throws
-            .iter()
-            .map(|t| (naming::upper_camel(&t.name), i64::from(t.id)))
-            .chain(std::iter::once(("Application".to_string(), 0))),
-    );
-    let variants = variants[..f.throws.len()].to_vec();
+    // A name taken twice gets the field id (`ctx_7`, not `ctx__7`).
+    let mut taken = std::collections::HashSet::new();
+    let params = f
+        .params
+        .iter()
+        .map(|p| {
+            let name = naming::snake(&p.name);
+            let name = if name == "ctx" {
+                "ctx_".to_string()
+            } else {
+                name
+            };
+            let mut candidate = name.clone();
+            let mut n = p.id.unsigned_abs();
+            while !taken.insert(candidate.clone()) {
+                candidate = format!("{}_{n}", name.trim_end_matches('_'));
+                n += 1;
+            }
+            candidate
+        })
+        .collect();
     Names {
         method: methods[index].clone(),
+        // From the unique method name, so two functions whose names differ
+        // only in case (`getItem`, `get_item`) get distinct types.
         stem: format!(
             "{}{}",
             ctx.names[service.0 as usize],
-            naming::upper_camel(&f.name)
+            naming::upper_camel(&methods[index])
         ),
         params,
-        variants,
+        variants: variants(ctx, f),
+    }
+}
+
+/// The variants of a method's error enum: each named after the exception's
+/// type (`NotFound(NotFound)`), unless another `throws` of the method has
+/// the same type or the same name, or the name is `Application`; those are
+/// named after their field (`throws (1: NotFound primary)` gives
+/// `Primary(NotFound)`).
+fn variants(ctx: &Ctx<'_>, f: &Function) -> Vec<String> {
+    let type_names: Vec<Option<&str>> = f
+        .throws
+        .iter()
+        .map(|t| match &t.ty {
+            Type::Def(id) => Some(ctx.names[id.0 as usize].as_str()),
+            _ => None,
+        })
+        .collect();
+    let chosen = f.throws.iter().enumerate().map(|(i, t)| {
+        let resolved = ctx.ir.resolve(&t.ty);
+        let shared = f
+            .throws
+            .iter()
+            .enumerate()
+            .any(|(j, o)| j != i && ctx.ir.resolve(&o.ty) == resolved);
+        let name = match type_names[i] {
+            Some(name)
+                if !shared
+                    && name != "Application"
+                    && type_names.iter().filter(|&&n| n == Some(name)).count() == 1 =>
+            {
+                name.to_string()
+            }
+            _ => naming::upper_camel(&t.name),
+        };
+        (name, t.id.unsigned_abs())
+    });
+    // `Application` is taken: the enum always has that variant. A name taken
+    // twice gets a number (the field id), without `_`, to stay camel case.
+    let mut taken = std::collections::HashSet::from(["Application".to_string()]);
+    chosen
+        .map(|(name, mut n)| {
+            let mut candidate = name.clone();
+            while !taken.insert(candidate.clone()) {
+                candidate = format!("{name}{n}");
+                n += 1;
+            }
+            candidate
+        })
+        .collect()
+}
+
+/// The narrow `#[allow]` a method named after an IDL function needs:
+/// clippy expects `new`, `into_*`, `from_*`, `to_*` and `*_mut` to take
+/// `self` in a certain way, and `next`, `add`, ... to implement a trait.
+pub(super) fn lint_allows(name: &str) -> TokenStream {
+    const TRAIT_METHODS: &[&str] = &[
+        "add",
+        "as_mut",
+        "as_ref",
+        "bitand",
+        "bitor",
+        "bitxor",
+        "borrow",
+        "borrow_mut",
+        "clone",
+        "cmp",
+        "default",
+        "deref",
+        "deref_mut",
+        "div",
+        "drop",
+        "eq",
+        "from_iter",
+        "from_str",
+        "hash",
+        "index",
+        "index_mut",
+        "into_iter",
+        "mul",
+        "neg",
+        "next",
+        "not",
+        "rem",
+        "shl",
+        "shr",
+        "sub",
+    ];
+    let mut lints = Vec::new();
+    if name == "new"
+        || ["as_", "from_", "into_", "is_", "to_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+        || name.ends_with("_mut")
+    {
+        lints.push(quote!(clippy::wrong_self_convention));
+    }
+    if name == "new" {
+        lints.push(quote!(clippy::new_ret_no_self));
+    }
+    if TRAIT_METHODS.contains(&name) {
+        lints.push(quote!(clippy::should_implement_trait));
+    }
+    if lints.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(#[allow(#(#lints),*)])
     }
 }
 
@@ -76,10 +188,21 @@ pub(super) fn method_names(s: &Service) -> Vec<String> {
     )
 }
 
-/// The type of a parameter: `Option` when the IDL says `optional`.
+/// Whether a caller may leave argument `p` out: it is `optional` or has an
+/// IDL default. Such an argument is an `Option` in the handler and in the
+/// client; `None` is not sent, and the handler sees `None` when it was not.
+pub(super) fn omittable(p: &Field) -> bool {
+    match p.requiredness {
+        Requiredness::Optional => true,
+        Requiredness::Default => p.default.is_some(),
+        Requiredness::Required => false,
+    }
+}
+
+/// The type of a parameter: `Option` when the caller may leave it out.
 pub(super) fn param_type(ctx: &Ctx<'_>, p: &Field, from: FileId) -> TokenStream {
     let ty = ctx.rust_type(&p.ty, from);
-    if p.requiredness == Requiredness::Optional {
+    if omittable(p) {
         quote!(::std::option::Option<#ty>)
     } else {
         ty
@@ -150,7 +273,7 @@ fn error_enum(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> Option<Token
         return None;
     }
     let rt = &ctx.rt;
-    let name = format_ident!("{}Error", n.stem);
+    let name = naming::ident(&format!("{}Error", n.stem));
     let variants: Vec<_> = n.variants.iter().map(|v| naming::ident(v)).collect();
     let types: Vec<_> = f
         .throws
@@ -176,7 +299,14 @@ fn error_enum(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> Option<Token
         .zip(&variants)
         .zip(&types)
         .filter_map(|((t, v), ty)| {
-            let once = f.throws.iter().filter(|o| o.ty == t.ty).count() == 1;
+            // A typedef of an exception is the exception's type.
+            let resolved = ctx.ir.resolve(&t.ty);
+            let once = f
+                .throws
+                .iter()
+                .filter(|o| ctx.ir.resolve(&o.ty) == resolved)
+                .count()
+                == 1;
             once.then(|| {
                 quote! {
                     impl ::std::convert::From<#ty> for #name {
@@ -232,6 +362,34 @@ fn docs(doc: &Option<String>) -> TokenStream {
     quote!(#(#lines)*)
 }
 
+/// Doc lines for the arguments a caller may leave out, which the handler
+/// sees as `None`.
+fn omitted_docs(ctx: &Ctx<'_>, f: &Function, n: &Names) -> TokenStream {
+    let lines: Vec<String> = f
+        .params
+        .iter()
+        .zip(&n.params)
+        .filter(|(p, _)| omittable(p))
+        .map(|(p, pn)| match &p.default {
+            Some(v) => format!(
+                " - `{pn}`: `None` when the caller left it out; the IDL default is `{}`.",
+                ctx.ir.value_text(v)
+            ),
+            None => format!(" - `{pn}`: `None` when the caller left it out."),
+        })
+        .collect();
+    if lines.is_empty() {
+        return TokenStream::new();
+    }
+    let head = (f.doc.is_some()).then(|| quote!(#[doc = ""]));
+    quote! {
+        #head
+        #[doc = " Arguments the caller may leave out:"]
+        #[doc = ""]
+        #( #[doc = #lines] )*
+    }
+}
+
 fn handler_trait(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenStream {
     let rt = &ctx.rt;
     let name = naming::ident(&ctx.names[def.id.0 as usize]);
@@ -256,12 +414,21 @@ fn handler_trait(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenS
         let ret = return_type(ctx, f, def.module);
         let err = error_type(ctx, def.id, f, n, def.module);
         let doc = docs(&f.doc);
+        let allow = lint_allows(&n.method);
+        let omitted = omitted_docs(ctx, f, n);
         let oneway = f.oneway.then(|| {
-            quote!(#[doc = " `oneway`: the caller gets no reply, and an error is only logged."])
+            let blank = (f.doc.is_some() || !omitted.is_empty()).then(|| quote!(#[doc = ""]));
+            quote! {
+                #blank
+                #[doc = " `oneway`: the caller gets no reply; an error is logged (a `tracing`"]
+                #[doc = " warning naming the method), then dropped."]
+            }
         });
         quote! {
             #doc
+            #omitted
             #oneway
+            #allow
             fn #method(&self, ctx: &#rt::service::CallContext, #(#params),*) -> ::std::result::Result<#ret, #err>;
         }
     });
@@ -271,9 +438,11 @@ fn handler_trait(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenS
         let types = f.params.iter().map(|p| param_type(ctx, p, def.module));
         let ret = return_type(ctx, f, def.module);
         let err = error_type(ctx, def.id, f, n, def.module);
+        let allow = lint_allows(&n.method);
         quote! {
+            #allow
             fn #method(&self, ctx: &#rt::service::CallContext, #(#params: #types),*) -> ::std::result::Result<#ret, #err> {
-                (**self).#method(ctx, #(#params),*)
+                <H as #name>::#method(&**self, ctx, #(#params),*)
             }
         }
     });
@@ -295,8 +464,11 @@ fn handler_trait(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenS
 fn dispatch(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenStream {
     let rt = &ctx.rt;
     let trait_name = naming::ident(&ctx.names[def.id.0 as usize]);
-    let fn_name = format_ident!("{}_dispatch", naming::snake(&ctx.names[def.id.0 as usize]));
-    let processor = format_ident!("{}Processor", ctx.names[def.id.0 as usize]);
+    let fn_name = naming::ident(&format!(
+        "{}_dispatch",
+        naming::snake(&ctx.names[def.id.0 as usize])
+    ));
+    let processor = naming::ident(&format!("{}Processor", ctx.names[def.id.0 as usize]));
     let arms = s
         .functions
         .iter()
@@ -323,7 +495,11 @@ fn dispatch(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenStream
         }
     } else {
         let arms: Vec<_> = arms.collect();
+        // Only oneway methods and nothing to fall back to: nothing is written.
+        let unused = (s.extends.is_none() && s.functions.iter().all(|f| f.oneway))
+            .then(|| quote!(let _ = output;));
         quote! {
+            #unused
             match header.name.as_str() {
                 #(#arms)*
                 _ => #fallback,
@@ -451,34 +627,27 @@ fn dispatch_arm(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> TokenStrea
     let rt = &ctx.rt;
     let module = def.module;
     let wire_name = &f.name;
+    let trait_name = naming::ident(&ctx.names[def.id.0 as usize]);
     let method = naming::ident(&n.method);
     let args_name = format!("{}_args", f.name);
     let result_name = format!("{}_result", f.name);
     let read = read_fields(ctx, &args_name, &f.params, module);
-    let params: Vec<_> = n.params.iter().map(|p| naming::ident(p)).collect();
+    // The decoded arguments stay in the locals `a_0..`, so no IDL name can
+    // shadow `handler`, `header`, `output` and the rest.
+    let locals: Vec<_> = (0..f.params.len())
+        .map(|i| format_ident!("a_{}", i))
+        .collect();
     let types: Vec<_> = f
         .params
         .iter()
         .map(|p| param_type(ctx, p, module))
         .collect();
-    // A missing argument is its type's default where it has one (as Apache's
-    // servers do), an error otherwise.
-    let takes = f.params.iter().enumerate().map(|(i, p)| {
-        let local = format_ident!("a_{}", i);
-        if p.requiredness == Requiredness::Optional {
+    // An argument the caller may leave out reaches the handler as an
+    // `Option`. Another missing argument is its type's default where it has
+    // one (as Apache's servers do), an error otherwise.
+    let takes = f.params.iter().zip(&locals).map(|(p, local)| {
+        if omittable(p) {
             quote!(#local)
-        } else if let (Requiredness::Default, Some(v)) = (p.requiredness, &p.default) {
-            let v = ctx.value(v, &p.ty, def.module);
-            let scalar = match ctx.ir.resolve(&p.ty) {
-                Type::Bool | Type::I8 | Type::I16 | Type::I32 | Type::I64 | Type::Double => true,
-                Type::Def(id) => matches!(ctx.ir.def(*id).kind, DefKind::Enum(_)),
-                _ => false,
-            };
-            if scalar {
-                quote!(#local.unwrap_or(#v))
-            } else {
-                quote!(#local.unwrap_or_else(|| #v))
-            }
         } else if p.requiredness == Requiredness::Default && ctx.type_default(&p.ty) {
             quote!(#local.unwrap_or_default())
         } else {
@@ -487,20 +656,25 @@ fn dispatch_arm(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> TokenStrea
         }
     });
     let decode = quote! {
-        let (#(#params,)*): (#(#types,)*) = (|| -> #rt::protocol::Result<(#(#types,)*)> {
+        let (#(#locals,)*): (#(#types,)*) = (|| -> #rt::protocol::Result<(#(#types,)*)> {
             #read
             input.read_message_end()?;
             ::std::result::Result::Ok((#(#takes,)*))
         })()
         .map_err(#rt::service::ProcessError::Decode)?;
     };
-    let call = quote!(handler.#method(ctx, #(#params),*));
+    // Called through the trait: a base service may have a method of the same
+    // Rust name.
+    let call = quote!(#trait_name::#method(handler, ctx, #(#locals),*));
     if f.oneway {
+        let what = format!("{}.{}", def.name, f.name);
         return quote! {
             #wire_name => {
                 #decode
-                // The caller expects no reply; the error has nowhere to go.
-                let _ = #call;
+                // The caller expects no reply: the error is logged.
+                if let ::std::result::Result::Err(e) = #call {
+                    #rt::service::oneway_failed(#what, &e);
+                }
                 ::std::result::Result::Ok(#rt::service::Processed::Oneway)
             }
         };
@@ -570,7 +744,7 @@ fn dispatch_arm(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> TokenStrea
 fn client_codecs(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> TokenStream {
     let rt = &ctx.rt;
     let module = def.module;
-    let args = format_ident!("{}Args", n.stem);
+    let args = naming::ident(&format!("{}Args", n.stem));
     let args_name = format!("{}_args", f.name);
     let params: Vec<_> = n.params.iter().map(|p| naming::ident(p)).collect();
     let types: Vec<_> = f
@@ -579,7 +753,8 @@ fn client_codecs(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> TokenStre
         .map(|p| param_type(ctx, p, module))
         .collect();
     let writes = f.params.iter().zip(&params).map(|(p, pn)| {
-        if p.requiredness == Requiredness::Optional {
+        if omittable(p) {
+            // `None`: not sent, so the server sees the argument left out.
             let write = write_field(ctx, p, quote!(value));
             quote! {
                 if let ::std::option::Option::Some(value) = self.#pn {
@@ -632,7 +807,7 @@ fn client_codecs(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> TokenStre
         return args_struct;
     }
 
-    let reply = format_ident!("{}Reply", n.stem);
+    let reply = naming::ident(&format!("{}Reply", n.stem));
     let result_name = format!("{}_result", f.name);
     let ok = return_type(ctx, f, module);
     let err = error_type(ctx, def.id, f, n, module);
@@ -717,23 +892,75 @@ fn client_functions(ctx: &Ctx<'_>, id: DefId) -> Vec<(DefId, usize)> {
     out
 }
 
+/// The functions a client of `id` offers with the Rust name of each: a name
+/// the client's own methods (`connect`, `new`, `connection`) or a nearer
+/// service's method took gets a `_`.
+pub(super) fn client_methods(ctx: &Ctx<'_>, id: DefId) -> Vec<(DefId, usize, String)> {
+    let mut used: std::collections::HashSet<String> =
+        ["connect", "new", "connection"].map(String::from).into();
+    let mut names_of = std::collections::HashMap::new();
+    client_functions(ctx, id)
+        .into_iter()
+        .filter_map(|(sid, i)| {
+            let DefKind::Service(s) = &ctx.ir.def(sid).kind else {
+                return None;
+            };
+            let methods = names_of.entry(sid).or_insert_with(|| method_names(s));
+            let mut name = methods[i].clone();
+            while !used.insert(name.clone()) {
+                name.push('_');
+            }
+            Some((sid, i, name))
+        })
+        .collect()
+}
+
+/// Client doc lines for the arguments a caller may leave out.
+fn client_omitted_docs(ctx: &Ctx<'_>, f: &Function, n: &Names) -> TokenStream {
+    let lines: Vec<String> = f
+        .params
+        .iter()
+        .zip(&n.params)
+        .filter(|(p, _)| omittable(p))
+        .map(|(p, pn)| match &p.default {
+            Some(v) => format!(
+                " - `{pn}`: `None` leaves it out (the IDL default is `{}`).",
+                ctx.ir.value_text(v)
+            ),
+            None => format!(" - `{pn}`: `None` leaves it out."),
+        })
+        .collect();
+    if lines.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        #[doc = ""]
+        #[doc = " Arguments that may be left out:"]
+        #[doc = ""]
+        #( #[doc = #lines] )*
+    }
+}
+
 fn client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
     let rt = &ctx.rt;
     let module = def.module;
-    let client = format_ident!("{}Client", ctx.names[def.id.0 as usize]);
-    let mut used = std::collections::HashSet::new();
-    let methods = client_functions(ctx, def.id).into_iter().filter_map(|(sid, i)| {
+    let client = naming::ident(&format!("{}Client", ctx.names[def.id.0 as usize]));
+    // The client's own methods are taken.
+    let methods = client_methods(ctx, def.id).into_iter().filter_map(|(sid, i, name)| {
         let sdef = ctx.ir.def(sid);
         let DefKind::Service(s) = &sdef.kind else {
             return None;
         };
         let f = &s.functions[i];
         let n = names(ctx, sid, &method_names(s), i, f);
-        // Inherited methods whose Rust name an own method took are left out.
-        if !used.insert(n.method.clone()) {
-            return None;
-        }
-        let method = naming::ident(&n.method);
+        let renamed = (name != n.method).then(|| {
+            let line = format!(
+                " `{}.{}` in the IDL: `{}` is taken here.",
+                sdef.name, f.name, n.method
+            );
+            quote!(#[doc = ""] #[doc = #line])
+        });
+        let method = naming::ident(&name);
         let params: Vec<_> = n.params.iter().map(|p| naming::ident(p)).collect();
         let types: Vec<_> = f.params.iter().map(|p| param_type(ctx, p, module)).collect();
         let args = ctx.item_path(sid, &format!("{}Args", n.stem), module);
@@ -744,6 +971,9 @@ fn client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
         };
         let wire_name = &f.name;
         let doc = docs(&f.doc);
+        let omitted = client_omitted_docs(ctx, f, &n);
+        let allow = lint_allows(&name);
+        let doc = quote!(#doc #renamed #omitted #allow);
         if f.oneway {
             return Some(quote! {
                 #doc
