@@ -26,7 +26,7 @@ bench-cli:
     cargo run -q --release -p thriftgen --example large_idl -- 3000 > target/bench/large.thrift
     hyperfine -N --warmup 5 'target/release/thriftgen check target/bench/large.thrift'
 
-# Scaffold a crate with `thriftgen new` from template/, build it with cargo,
+# Scaffold a crate with `thriftgen new` from thriftgen/cli/template/, build it with cargo,
 # run its server and call it with its example client.
 template:
     cargo test -p thriftgen-cli --test new -- --ignored

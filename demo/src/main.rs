@@ -91,14 +91,14 @@ fn main() -> Result<(), Error> {
     for (i, (dialect, protocol, name)) in dialects.into_iter().enumerate() {
         let mut client = StoreClient::connect(addr, ClientOptions::new(dialect, protocol))?;
         let key = format!("key-{i}");
-        client.put(key.clone(), format!("value over {name}"))?;
-        let value = client.get(key)?;
+        client.put(&key, &format!("value over {name}"))?;
+        let value = client.get(&key)?;
         println!("{name:28} ping -> {:?}, get -> {value:?}", client.ping()?);
     }
 
     // A declared exception arrives as a typed error.
     let mut client = StoreClient::connect(addr, ClientOptions::default())?;
-    match client.get("missing".to_string()) {
+    match client.get("missing") {
         Err(CallError::Service(StoreGetError::NotFound(e))) => {
             println!("\nget(\"missing\") -> Err(NotFound {{ key: {:?} }})", e.key)
         }
@@ -131,7 +131,7 @@ fn load(
     duration: Duration,
 ) -> Result<(f64, Vec<u64>), Error> {
     let mut setup = StoreClient::connect(addr, ClientOptions::default())?;
-    setup.put("hot".to_string(), "x".repeat(100))?;
+    setup.put("hot", &"x".repeat(100))?;
     let start = Instant::now();
     let deadline = start + duration;
     let workers: Vec<_> = (0..connections)
@@ -142,7 +142,7 @@ fn load(
                 let mut latencies = Vec::new();
                 while Instant::now() < deadline {
                     let t = Instant::now();
-                    client.get("hot".to_string()).map_err(|e| e.to_string())?;
+                    client.get("hot").map_err(|e| e.to_string())?;
                     latencies.push(t.elapsed().as_micros() as u64);
                 }
                 Ok(latencies)

@@ -48,7 +48,7 @@ fn main() -> ExitCode {
             action: "echo".into(),
             msg: msg.clone().into(),
         };
-        match client.echo(request) {
+        match client.echo(&request) {
             Ok(reply) if reply.msg.as_str() == msg && reply.action.as_str() == "echo" => {
                 println!(
                     "ok call {i} (framed payload: {framed}): {:?}; reply headers {:?}",

@@ -74,7 +74,7 @@ impl Witness {
             while !flag.load(Ordering::SeqCst) {
                 let msg = format!("witness {n}");
                 let reply = client
-                    .echo(request("echo", &msg))
+                    .echo(&request("echo", &msg))
                     .expect("the witness is served");
                 assert_eq!(reply.msg, msg.as_str());
                 n += 1;
@@ -312,9 +312,9 @@ fn panics_unknown_methods_and_the_connection_cap() {
         .unwrap();
     let addr = server.local_addr();
     let mut client = EchoServerClient::connect(addr, ClientOptions::default()).unwrap();
-    let err = client.echo(request("panic", "")).unwrap_err();
+    let err = client.echo(&request("panic", "")).unwrap_err();
     assert!(err.to_string().contains("internal error"), "{err}");
-    assert_eq!(client.echo(request("echo", "after")).unwrap().msg, "after");
+    assert_eq!(client.echo(&request("echo", "after")).unwrap().msg, "after");
 
     let _second = EchoServerClient::connect(addr, ClientOptions::default()).unwrap();
     std::thread::sleep(Duration::from_millis(100));
@@ -348,7 +348,7 @@ fn shutdown_under_load_loses_no_accepted_request() {
                     let mut client = EchoServerClient::connect(addr, options).unwrap();
                     let deadline = Instant::now() + Duration::from_secs(10);
                     while Instant::now() < deadline {
-                        match client.echo(request(if i == 0 { "sleep" } else { "echo" }, "load")) {
+                        match client.echo(&request(if i == 0 { "sleep" } else { "echo" }, "load")) {
                             Ok(reply) => {
                                 assert_eq!(reply.msg, "load");
                                 answered.fetch_add(1, Ordering::SeqCst);

@@ -11,8 +11,10 @@
 //!   per-connection detection, also over byte buffers;
 //! - [`service`]: what generated services build on (processors, call
 //!   context, multiplexing, client codecs);
-//! - [`server`]: the multi-poller `mio` server; [`client`]: a blocking
-//!   connection for generated clients.
+//! - [`server`]: the multi-poller `mio` server (handlers inline, on
+//!   worker threads, or async on the user's tokio runtime); [`client`]: a blocking
+//!   connection, and a shared async client (pooled or multiplexed tokio
+//!   connections) for generated clients.
 //!
 //! Only `server` and `client` touch sockets. This crate never depends on the
 //! generator.
@@ -28,8 +30,41 @@ mod string;
 pub mod transport;
 pub mod wire;
 
+#[doc(hidden)]
+pub mod __private;
+
 /// Re-exported so generated code needs this crate as its only dependency.
 pub use bytes;
 pub use protocol::Struct;
 pub use string::ByteString;
 pub use wire::{MessageType, TType};
+
+// The everyday types, so that a server or a client imports from one place.
+pub use client::{
+    AsyncClient, AsyncClientOptions, CallError, CallOptions, Client, ClientError, ClientOptions,
+};
+pub use protocol::{ApplicationErrorKind, ApplicationException, ProtocolError, ProtocolId};
+pub use server::{Handlers, PerConnection, RunningServer, Server, ServerHandle, ServerOptions};
+pub use service::{AsyncProcessor, CallContext, Multiplexed, Processor};
+pub use transport::{Dialect, Headers, TransportError};
+
+/// Includes the code `thriftgen` generated in the build script: at an item
+/// position, `include_generated!()` includes `$OUT_DIR/thriftgen/mod.rs`
+/// (where `thriftgen::compile` and `Builder` write by default), and
+/// `include_generated!("dir")` includes `$OUT_DIR/dir/mod.rs`, for a
+/// `Builder::out_dir` under `OUT_DIR`.
+///
+/// ```ignore
+/// pub mod gen {
+///     thriftgen_runtime::include_generated!();
+/// }
+/// ```
+#[macro_export]
+macro_rules! include_generated {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/thriftgen/mod.rs"));
+    };
+    ($dir:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $dir, "/mod.rs"));
+    };
+}

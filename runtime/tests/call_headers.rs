@@ -123,7 +123,7 @@ impl Reply for CountReply {
             input.read_field_end()?;
         }
         input.read_struct_end()?;
-        Ok(count.ok_or_else(|| thriftgen_runtime::service::missing_result("headers")))
+        Ok(count.ok_or_else(|| thriftgen_runtime::__private::missing_result("headers")))
     }
 }
 

@@ -10,18 +10,25 @@ use std::path::{Path, PathBuf};
 /// Generated code must compile without a single warning, whatever the IDL.
 #[deny(warnings)]
 pub mod gen {
-    include!(concat!(env!("OUT_DIR"), "/thriftgen/mod.rs"));
+    thriftgen_runtime::include_generated!();
 }
 
 /// The same, generated with `Builder::zero_copy_strings(true)`.
 #[deny(warnings)]
 pub mod gen_zero_copy {
-    include!(concat!(env!("OUT_DIR"), "/thriftgen_zero_copy/mod.rs"));
+    thriftgen_runtime::include_generated!("thriftgen_zero_copy");
 }
 
 /// The same, generated with `Builder::keep_unknown_fields(true)`.
 pub mod gen_keep {
-    include!(concat!(env!("OUT_DIR"), "/thriftgen_keep/mod.rs"));
+    thriftgen_runtime::include_generated!("thriftgen_keep");
+}
+
+/// The same, generated with `Builder::async_handlers(true)`: async handler
+/// traits and `AsyncProcessor`s.
+#[deny(warnings)]
+pub mod gen_async {
+    thriftgen_runtime::include_generated!("thriftgen_async");
 }
 
 pub mod fixture;

@@ -142,6 +142,24 @@ fn generated_code_is_stable() {
 }
 
 #[test]
+fn async_handlers_are_stable() {
+    // The async form of the service file: async traits, `AsyncProcessor`s.
+    let analysis = analyze(&workspace_root().join("idl/good/services.thrift"));
+    let checked = analysis.into_result().expect("valid");
+    let options = thriftgen::codegen::Options {
+        async_handlers: true,
+        ..Default::default()
+    };
+    let files = thriftgen::codegen::generate(&checked.ir, &checked.sources, &options)
+        .expect("generation succeeds");
+    let file = files
+        .iter()
+        .find(|f| f.name == "services.rs")
+        .expect("services.rs");
+    insta::assert_snapshot!(file.contents);
+}
+
+#[test]
 fn files_sharing_a_namespace_are_its_submodules() {
     // transit_fares.thrift (namespace `transit.fares`) includes both files
     // of `namespace rs transit`.

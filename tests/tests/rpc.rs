@@ -150,13 +150,13 @@ fn exercise<
     base: i64,
 ) {
     assert!(client.ping().unwrap());
-    assert_eq!(client.place(order(base + 1, "ann")).unwrap(), base + 1);
-    assert_eq!(client.place(order(base + 2, "ann")).unwrap(), base + 2);
+    assert_eq!(client.place(&order(base + 1, "ann")).unwrap(), base + 1);
+    assert_eq!(client.place(&order(base + 2, "ann")).unwrap(), base + 2);
     assert_eq!(client.get(base + 1).unwrap(), order(base + 1, "ann"));
-    let found = client.by_customer("ann".to_string(), Some(1)).unwrap();
+    let found = client.by_customer("ann", Some(1)).unwrap();
     assert_eq!(found, vec![order(base + 2, "ann")]);
     // Left out, the limit is the IDL default the handler applies.
-    let found = client.by_customer("ann".to_string(), None).unwrap();
+    let found = client.by_customer("ann", None).unwrap();
     assert!(found.len() >= 2, "{found:?}");
     // A declared exception arrives typed.
     match client.get(base + 99) {
@@ -181,8 +181,8 @@ fn exercise<
     let before = shop.audits.load(Ordering::SeqCst);
     client
         .audit(
-            "placed".to_string(),
-            HashMap::from([("k".to_string(), "v".to_string())]),
+            "placed",
+            &HashMap::from([("k".to_string(), "v".to_string())]),
         )
         .unwrap();
     assert!(client.counts().unwrap()["orders"] >= 2);
@@ -280,12 +280,12 @@ fn unknown_methods_and_multiplexing() {
         ..ClientOptions::default()
     };
     let mut orders = OrderServiceClient::connect(server.local_addr(), options("Orders")).unwrap();
-    assert_eq!(orders.place(order(1, "bob")).unwrap(), 1);
+    assert_eq!(orders.place(&order(1, "bob")).unwrap(), 1);
     let mut health = HealthClient::connect(server.local_addr(), options("Health")).unwrap();
     assert!(health.ping().unwrap());
     // `Health` does not know `place`: UNKNOWN_METHOD, connection kept.
     let mut wrong = OrderServiceClient::connect(server.local_addr(), options("Health")).unwrap();
-    match wrong.place(order(2, "bob")) {
+    match wrong.place(&order(2, "bob")) {
         Err(CallError::Service(e)) => {
             let OrderServicePlaceErrorExt(kind) = kind_of(e);
             assert_eq!(kind, ApplicationErrorKind::UNKNOWN_METHOD);

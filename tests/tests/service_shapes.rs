@@ -10,10 +10,10 @@ use thriftgen_runtime::protocol::{
     ApplicationException, BinaryReader, BinaryWriter, MessageHeader, OutputProtocol,
 };
 use thriftgen_runtime::server::Server;
-use thriftgen_runtime::service::{Args, CallContext, Processed};
+use thriftgen_runtime::service::{Args, CallContext, Processed, Processor};
 use thriftgen_runtime::MessageType;
 use thriftgen_tests::gen::service_shapes::{
-    events_dispatch, Denied, Events, EventsEmitArgs, NotFound, Store, StoreAliasError, StoreClient,
+    Denied, Events, EventsEmitArgs, EventsProcessor, NotFound, Store, StoreAliasError, StoreClient,
     StoreGetError, StorePickError, StoreProcessor,
 };
 
@@ -127,20 +127,17 @@ fn omitted_arguments_reach_the_handler_as_none() {
         .bind("127.0.0.1:0")
         .unwrap();
     let mut client = StoreClient::connect(server.local_addr(), ClientOptions::default()).unwrap();
-    client.put("k".to_string(), None).unwrap();
-    client.put("k".to_string(), Some(3)).unwrap();
-    assert_eq!(client.scan("p".to_string(), None, None).unwrap(), ["p100"]);
-    assert_eq!(
-        client
-            .scan("p".to_string(), Some(5), Some(String::new()))
-            .unwrap(),
-        ["p5"]
-    );
+    client.put("k", None).unwrap();
+    client.put("k", Some(3)).unwrap();
+    assert_eq!(client.scan("p", None, None).unwrap(), ["p100"]);
+    assert_eq!(client.scan("p", Some(5), Some("")).unwrap(), ["p5"]);
     // Names the generated code uses itself arrive in order.
     let args: Vec<String> = (0..10).map(|i| i.to_string()).collect();
     let [a, b, c, d, e, f, g, h, i, j] = args.try_into().unwrap();
     assert_eq!(
-        client.names(a, b, c, d, e, f, g, h, i, j).unwrap(),
+        client
+            .names(&a, &b, &c, &d, &e, &f, &g, &h, &i, &j)
+            .unwrap(),
         "0,1,2,3,4,5,6,7,8,9"
     );
     // Methods named like the client's own get a `_`.
@@ -173,29 +170,29 @@ fn error_variants_are_named_after_exception_types() {
         .unwrap();
     let mut client = StoreClient::connect(server.local_addr(), ClientOptions::default()).unwrap();
     assert!(matches!(
-        client.get("missing".to_string()),
+        client.get("missing"),
         Err(CallError::Service(StoreGetError::NotFound(_)))
     ));
     assert!(matches!(
-        client.get("secret".to_string()),
+        client.get("secret"),
         Err(CallError::Service(StoreGetError::Denied(_)))
     ));
     // Two throws of one type: named after their fields.
     assert!(matches!(
-        client.pick("a".to_string()),
+        client.pick("a"),
         Err(CallError::Service(StorePickError::Primary(_)))
     ));
     assert!(matches!(
-        client.pick("b".to_string()),
+        client.pick("b"),
         Err(CallError::Service(StorePickError::Secondary(_)))
     ));
     assert!(matches!(
-        client.pick("c".to_string()),
+        client.pick("c"),
         Err(CallError::Service(StorePickError::Denied(_)))
     ));
     // A typedef of an exception shares its type.
     assert!(matches!(
-        client.alias("x".to_string()),
+        client.alias("x"),
         Err(CallError::Service(StoreAliasError::Missing(_)))
     ));
     server.shutdown(std::time::Duration::from_secs(5));
@@ -253,11 +250,7 @@ impl tracing::Subscriber for Capture {
 fn a_failing_oneway_handler_is_logged() {
     let mut args = BytesMut::new();
     let mut writer = BinaryWriter::new(&mut args);
-    EventsEmitArgs {
-        name: &"boot".to_string(),
-    }
-    .write(&mut writer)
-    .unwrap();
+    EventsEmitArgs { name: "boot" }.write(&mut writer).unwrap();
     writer.write_message_end().unwrap();
     let header = MessageHeader {
         name: "emit".into(),
@@ -267,8 +260,7 @@ fn a_failing_oneway_handler_is_logged() {
     let capture = Capture::default();
     let mut out = BytesMut::new();
     let processed = tracing::subscriber::with_default(capture.clone(), || {
-        events_dispatch(
-            &Failing,
+        EventsProcessor::new(Failing).process(
             &CallContext::default(),
             &header,
             &mut BinaryReader::new(args.freeze()),

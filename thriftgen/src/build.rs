@@ -9,7 +9,7 @@
 //! ```ignore
 //! // src/lib.rs
 //! pub mod gen {
-//!     include!(concat!(env!("OUT_DIR"), "/thriftgen/mod.rs"));
+//!     thriftgen_runtime::include_generated!();
 //! }
 //! ```
 
@@ -119,9 +119,22 @@ impl Builder {
         self
     }
 
-    /// Whether to generate each service's `<Service>Client`. On by default.
+    /// Whether to generate each service's clients, the blocking
+    /// `<Service>Client` and the shared `<Service>AsyncClient`. On by
+    /// default.
     pub fn client(&mut self, yes: bool) -> &mut Self {
         self.options.client = yes;
+        self
+    }
+
+    /// Async handler traits: each method of a service's trait returns
+    /// `impl Future<Output = Result<T, E>> + Send` (implement it with
+    /// `async fn`), and `<Service>Processor` holds an `Arc` of the handler
+    /// and implements `AsyncProcessor`, for the server's async mode. Off by
+    /// default: blocking methods and a `Processor`. Clients are the same
+    /// either way.
+    pub fn async_handlers(&mut self, yes: bool) -> &mut Self {
+        self.options.async_handlers = yes;
         self
     }
 

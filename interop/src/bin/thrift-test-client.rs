@@ -383,20 +383,17 @@ fn uuid_text(uuid: &[u8; 16]) -> String {
     )
 }
 
-/// A method of `ThriftTest` that returns its argument.
-type EchoMethod<T> = fn(&mut ThriftTestClient, T) -> Result<T, CallError<ApplicationException>>;
-
 /// Calls `method` with each of `values` and checks that it comes back
 /// unchanged, compared as `view` shows it.
-fn echo<T: Clone + Debug, V: PartialEq + Debug>(
+fn echo<T: Debug, V: PartialEq + Debug>(
     session: &mut Session,
     values: &[T],
-    method: EchoMethod<T>,
+    method: impl Fn(&mut ThriftTestClient, &T) -> Result<T, CallError<ApplicationException>>,
     view: fn(&T) -> V,
 ) -> Outcome {
     for (i, sent) in values.iter().enumerate() {
         let label = format!("value #{i}");
-        let got = value(&label, session.call(|c| method(c, sent.clone())))?;
+        let got = value(&label, session.call(|c| method(c, sent)))?;
         expect(&label, &view(sent), &view(&got))?;
     }
     Ok(Verdict::Passed)
@@ -536,22 +533,22 @@ fn check_string(s: &mut Session) -> Outcome {
         .map(String::from)
         .into();
     values.push(big_string());
-    echo(s, &values, ThriftTestClient::test_string, Clone::clone)
+    echo(s, &values, |c, v| c.test_string(v), Clone::clone)
 }
 
 fn check_bool(s: &mut Session) -> Outcome {
-    echo(s, &[true, false], ThriftTestClient::test_bool, Clone::clone)
+    echo(s, &[true, false], |c, v| c.test_bool(*v), Clone::clone)
 }
 
 fn check_byte(s: &mut Session) -> Outcome {
     let values = [0, 1, -1, 42, i8::MAX, i8::MIN];
-    echo(s, &values, ThriftTestClient::test_byte, Clone::clone)
+    echo(s, &values, |c, v| c.test_byte(*v), Clone::clone)
 }
 
 fn check_i32(s: &mut Session) -> Outcome {
     // 63/64 and -64/-65 straddle the compact protocol's one-byte varints.
     let values = [0, 1, -1, 63, 64, -64, -65, i32::MIN, i32::MAX, i32::MIN + 1];
-    echo(s, &values, ThriftTestClient::test_i32, Clone::clone)
+    echo(s, &values, |c, v| c.test_i32(*v), Clone::clone)
 }
 
 fn check_i64(s: &mut Session) -> Outcome {
@@ -568,7 +565,7 @@ fn check_i64(s: &mut Session) -> Outcome {
         i32::MIN.into(),
         i64::from(i32::MAX) + 1,
     ];
-    echo(s, &values, ThriftTestClient::test_i64, Clone::clone)
+    echo(s, &values, |c, v| c.test_i64(*v), Clone::clone)
 }
 
 fn check_double(s: &mut Session) -> Outcome {
@@ -590,7 +587,7 @@ fn check_double(s: &mut Session) -> Outcome {
         f64::NEG_INFINITY,
         f64::NAN,
     ];
-    echo(s, &values, ThriftTestClient::test_double, bits)
+    echo(s, &values, |c, v| c.test_double(*v), bits)
 }
 
 fn check_binary(s: &mut Session) -> Outcome {
@@ -601,7 +598,7 @@ fn check_binary(s: &mut Session) -> Outcome {
         Bytes::from_static(b"\xff\xfe\xc0\x80 not UTF-8 \xed\xa0\x80"),
         big_binary(),
     ];
-    echo(s, &values, ThriftTestClient::test_binary, Clone::clone)
+    echo(s, &values, |c, v| c.test_binary(v), Clone::clone)
 }
 
 fn check_uuid(s: &mut Session) -> Outcome {
@@ -643,7 +640,7 @@ fn check_uuid(s: &mut Session) -> Outcome {
             expect("probe", &uuid_text(&probe), &uuid_text(&got))?;
         }
     }
-    echo(s, &values, ThriftTestClient::test_uuid, uuid_text)
+    echo(s, &values, |c, v| c.test_uuid(*v), uuid_text)
 }
 
 fn check_struct(s: &mut Session) -> Outcome {
@@ -658,7 +655,7 @@ fn check_struct(s: &mut Session) -> Outcome {
             ..Xtruct::default()
         },
     ];
-    echo(s, &values, ThriftTestClient::test_struct, Clone::clone)
+    echo(s, &values, |c, v| c.test_struct(v), Clone::clone)
 }
 
 fn check_nest(s: &mut Session) -> Outcome {
@@ -682,7 +679,7 @@ fn check_nest(s: &mut Session) -> Outcome {
         },
         Xtruct2::default(),
     ];
-    echo(s, &values, ThriftTestClient::test_nest, Clone::clone)
+    echo(s, &values, |c, v| c.test_nest(v), Clone::clone)
 }
 
 fn check_map(s: &mut Session) -> Outcome {
@@ -692,7 +689,7 @@ fn check_map(s: &mut Session) -> Outcome {
         HashMap::from([(i32::MIN, i32::MAX), (i32::MAX, i32::MIN), (0, 0), (-1, 1)]),
         (0..10_000).map(|i| (i * 7919 - 5_000_000, -i)).collect(),
     ];
-    echo(s, &values, ThriftTestClient::test_map, sorted_map)
+    echo(s, &values, |c, v| c.test_map(v), sorted_map)
 }
 
 fn check_string_map(s: &mut Session) -> Outcome {
@@ -710,7 +707,7 @@ fn check_string_map(s: &mut Session) -> Outcome {
             .map(|i| (format!("key {i} 😀"), format!("value {} ß", i * i)))
             .collect(),
     ];
-    echo(s, &values, ThriftTestClient::test_string_map, sorted_map)
+    echo(s, &values, |c, v| c.test_string_map(v), sorted_map)
 }
 
 fn check_set(s: &mut Session) -> Outcome {
@@ -720,7 +717,7 @@ fn check_set(s: &mut Session) -> Outcome {
         HashSet::from([i32::MIN, i32::MAX]),
         (-5_000..5_000).step_by(3).collect(),
     ];
-    echo(s, &values, ThriftTestClient::test_set, sorted_set)
+    echo(s, &values, |c, v| c.test_set(v), sorted_set)
 }
 
 fn check_list(s: &mut Session) -> Outcome {
@@ -734,19 +731,19 @@ fn check_list(s: &mut Session) -> Outcome {
             .map(|i| i.wrapping_mul(2_654_435_761) as i32)
             .collect(),
     ];
-    echo(s, &values, ThriftTestClient::test_list, Clone::clone)
+    echo(s, &values, |c, v| c.test_list(v), Clone::clone)
 }
 
 fn check_enum(s: &mut Session) -> Outcome {
     let mut values = Numberz::VALUES.to_vec();
     // Values the IDL does not declare survive as numbers (open enums).
     values.extend([7, 0, -1, i32::MAX, i32::MIN].map(Numberz));
-    echo(s, &values, ThriftTestClient::test_enum, Clone::clone)
+    echo(s, &values, |c, v| c.test_enum(*v), Clone::clone)
 }
 
 fn check_typedef(s: &mut Session) -> Outcome {
     let values: [UserId; 5] = [0, 309_858_235_082_523, i64::MIN, i64::MAX, -1];
-    echo(s, &values, ThriftTestClient::test_typedef, Clone::clone)
+    echo(s, &values, |c, v| c.test_typedef(*v), Clone::clone)
 }
 
 fn check_map_map(s: &mut Session) -> Outcome {
@@ -790,7 +787,7 @@ fn check_insanity(s: &mut Session) -> Outcome {
     ];
     for (i, argument) in arguments.iter().enumerate() {
         let label = format!("argument #{i}");
-        let got = value(&label, s.call(|c| c.test_insanity(argument.clone())))?;
+        let got = value(&label, s.call(|c| c.test_insanity(argument)))?;
         let keys: BTreeSet<UserId> = got.keys().copied().collect();
         expect(
             &format!("{label}: the keys"),
@@ -846,10 +843,11 @@ fn check_multi(s: &mut Session) -> Outcome {
     ];
     for (i, (arg0, arg1, arg2, arg3, arg4, arg5)) in cases.into_iter().enumerate() {
         let label = format!("case #{i}");
-        let arg3 = arg3.into_iter().map(|(k, v)| (k, v.to_string())).collect();
+        let arg3: HashMap<i16, String> =
+            arg3.into_iter().map(|(k, v)| (k, v.to_string())).collect();
         let got = value(
             &label,
-            s.call(|c| c.test_multi(arg0, arg1, arg2, arg3, arg4, arg5)),
+            s.call(|c| c.test_multi(arg0, arg1, arg2, &arg3, arg4, arg5)),
         )?;
         expect(&label, &xtruct("Hello2", arg0, arg1, arg2), &got)?;
     }
@@ -858,7 +856,7 @@ fn check_multi(s: &mut Session) -> Outcome {
 
 fn check_exception(s: &mut Session) -> Outcome {
     let label = r#"testException("Xception")"#;
-    match s.call(|c| c.test_exception("Xception".to_string())) {
+    match s.call(|c| c.test_exception("Xception")) {
         Err(CallError::Service(ThriftTestTestExceptionError::Xception(e))) => {
             let want = Xception {
                 error_code: Some(1001),
@@ -871,7 +869,7 @@ fn check_exception(s: &mut Session) -> Outcome {
 
     // Any application error will do: its kind is the server's choice.
     let label = r#"testException("TException")"#;
-    match s.call(|c| c.test_exception("TException".to_string())) {
+    match s.call(|c| c.test_exception("TException")) {
         Err(CallError::Service(ThriftTestTestExceptionError::Application(_))) => {}
         other => {
             return Err(format!(
@@ -884,14 +882,14 @@ fn check_exception(s: &mut Session) -> Outcome {
     // The connection survives both.
     for arg in ["other", "", "Xception2", "xception"] {
         let label = format!("testException({arg:?})");
-        value(&label, s.call(|c| c.test_exception(arg.to_string())))?;
+        value(&label, s.call(|c| c.test_exception(arg)))?;
     }
     Ok(Verdict::Passed)
 }
 
 fn check_multi_exception(s: &mut Session) -> Outcome {
     let label = r#"testMultiException("Xception", _)"#;
-    match s.call(|c| c.test_multi_exception("Xception".to_string(), "test 1".to_string())) {
+    match s.call(|c| c.test_multi_exception("Xception", "test 1")) {
         Err(CallError::Service(ThriftTestTestMultiExceptionError::Xception(e))) => {
             let want = Xception {
                 error_code: Some(1001),
@@ -903,7 +901,7 @@ fn check_multi_exception(s: &mut Session) -> Outcome {
     }
 
     let label = r#"testMultiException("Xception2", _)"#;
-    match s.call(|c| c.test_multi_exception("Xception2".to_string(), "test 2".to_string())) {
+    match s.call(|c| c.test_multi_exception("Xception2", "test 2")) {
         Err(CallError::Service(ThriftTestTestMultiExceptionError::Xception2(e))) => {
             let Xception2 {
                 error_code,
@@ -921,10 +919,7 @@ fn check_multi_exception(s: &mut Session) -> Outcome {
 
     for (arg0, arg1) in [("other", "x"), ("TException", UNICODE), ("", "")] {
         let label = format!("testMultiException({arg0:?}, _)");
-        let got = value(
-            &label,
-            s.call(|c| c.test_multi_exception(arg0.to_string(), arg1.to_string())),
-        )?;
+        let got = value(&label, s.call(|c| c.test_multi_exception(arg0, arg1)))?;
         expect_string_only(&label, arg1, Some(&got))?;
     }
     Ok(Verdict::Passed)
@@ -950,7 +945,7 @@ fn check_oneway(s: &mut Session) -> Outcome {
     expect("testI32 after testOneway", &-17, &got)?;
     let got = value(
         r#"testString("after oneway")"#,
-        s.call(|c| c.test_string("after oneway".into())),
+        s.call(|c| c.test_string("after oneway")),
     )?;
     expect(
         "testString after testOneway",
@@ -964,7 +959,7 @@ fn check_unknown_method(s: &mut Session) -> Outcome {
     // A server of ThriftTest alone knows no `secondtestString`: it must say
     // UNKNOWN_METHOD and keep the connection.
     let label = r#"secondtestString("x")"#;
-    match s.call_second_service(|c| c.secondtest_string("x".to_string())) {
+    match s.call_second_service(|c| c.secondtest_string("x")) {
         Err(CallError::Service(e)) if e.kind == ApplicationErrorKind::UNKNOWN_METHOD => {}
         other => {
             return Err(format!(
@@ -997,7 +992,7 @@ fn check_headers(s: &mut Session) -> Outcome {
             for &(key, value) in REQUEST {
                 headers.insert(key, value);
             }
-            c.test_string("headers".to_string())
+            c.test_string("headers")
         }),
     )?;
     expect(label, &"headers", &got.as_str())?;

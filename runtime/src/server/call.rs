@@ -1,5 +1,6 @@
 //! One request frame in, its reply (if any) framed into the output buffer:
-//! shared by pollers (inline handlers) and workers.
+//! shared by pollers (inline handlers) and workers. Also what the sync and
+//! async paths share: naming a panic.
 
 use crate::protocol::{
     ApplicationErrorKind, ApplicationException, InputProtocol, Limits, Protocol, ProtocolVisitor,
@@ -26,19 +27,19 @@ pub(super) struct Outcome {
 
 impl Outcome {
     /// A reply was written.
-    const REPLIED: Outcome = Outcome {
+    pub(super) const REPLIED: Outcome = Outcome {
         replied: true,
         close: false,
         error: false,
     };
     /// A oneway call: nothing to write.
-    const ONEWAY: Outcome = Outcome {
+    pub(super) const ONEWAY: Outcome = Outcome {
         replied: false,
         close: false,
         error: false,
     };
     /// No reply can be framed: close the connection.
-    const UNFRAMEABLE: Outcome = Outcome {
+    pub(super) const UNFRAMEABLE: Outcome = Outcome {
         replied: false,
         close: true,
         error: true,
@@ -257,11 +258,7 @@ fn run<P: Processor, R: Protocol>(
             )
         }
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".to_string());
+            let what = panic_message(&*panic);
             tracing::error!(method = header.name.as_str(), panic = %what, "handler panicked");
             (
                 ApplicationException::new(
@@ -286,4 +283,13 @@ fn run<P: Processor, R: Protocol>(
         close,
         error: true,
     }
+}
+
+/// What a panic said, for the log.
+pub(super) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_string())
 }

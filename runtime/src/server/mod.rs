@@ -15,8 +15,18 @@
 //! Handlers run on the poller that read the request ([`Handlers::Inline`],
 //! the default: no hand-off, the fastest path, for handlers that never block)
 //! or on a bounded pool of worker threads ([`Handlers::Workers`], for
-//! handlers that block: I/O, locks held long, sleeps). Either way the replies
-//! on one connection leave in request order.
+//! handlers that block: I/O, locks held long, sleeps). Async handlers (an
+//! [`AsyncProcessor`]) run as tasks on the user's tokio runtime
+//! ([`Server::new_async`]) while the sockets stay on the pollers. Either way
+//! the replies on one connection leave in request order, and
+//! [`ServerOptions::per_connection`] says whether the calls of one
+//! connection may run at the same time.
+//!
+//! ```ignore
+//! let runtime = tokio::runtime::Runtime::new()?;
+//! let server = Server::new_async(EchoAsyncProcessor::new(MyEcho), runtime.handle().clone())
+//!     .bind("127.0.0.1:9090")?;
+//! ```
 //!
 //! What a peer sends can close its own connection, never the server: a
 //! malformed frame or request closes that connection (after a
@@ -27,11 +37,13 @@
 
 mod acceptor;
 mod call;
+mod engine;
 mod poller;
+mod tasks;
 mod workers;
 
 use crate::protocol::{Limits, Protocols, Standard};
-use crate::service::Processor;
+use crate::service::{AsyncProcessor, Processor};
 use crate::transport::{Detect, Transport, TransportLimits};
 use mio::Waker;
 use std::io;
@@ -41,16 +53,55 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Where handlers run.
+/// Where the handlers of a sync [`Processor`] run. (An [`AsyncProcessor`]'s
+/// run on the tokio runtime given to [`Server::new_async`], whatever this
+/// says.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Handlers {
     /// On the poller thread that read the request: no hand-off, the lowest
     /// latency. A handler that blocks stalls every connection of its poller,
-    /// so pick this for handlers that compute and return.
+    /// so pick this for handlers that compute and return. The calls of one
+    /// connection run one after another.
     Inline,
     /// On a pool of this many worker threads; the reply goes back through
     /// the poller. For handlers that block.
     Workers(usize),
+}
+
+/// How the calls of one connection run relative to each other, when they
+/// run off the poller (on workers or as async tasks; inline calls always run
+/// one after another). Replies leave in request order either way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PerConnection {
+    /// A call starts once the connection's previous call has finished,
+    /// `oneway` calls included: what Apache Thrift's servers and inline
+    /// handlers do, so a `oneway` call's effect is seen by the call after
+    /// it. Requests a client pipelines wait in the socket meanwhile. The
+    /// default.
+    #[default]
+    Sequential,
+    /// Up to `max_in_flight` calls of the connection run at once (a client
+    /// that multiplexes calls by seqid, or pipelines independent calls);
+    /// beyond that the connection is not read until one finishes. Nothing
+    /// orders their effects.
+    Concurrent {
+        /// Calls of one connection running or waiting for their turn to be
+        /// sent; at least 1.
+        max_in_flight: usize,
+    },
+}
+
+impl PerConnection {
+    /// Concurrent with up to 64 calls in flight per connection.
+    pub const CONCURRENT: PerConnection = PerConnection::Concurrent { max_in_flight: 64 };
+
+    /// The most calls of one connection in flight at once.
+    fn max_in_flight(self) -> usize {
+        match self {
+            PerConnection::Sequential => 1,
+            PerConnection::Concurrent { max_in_flight } => max_in_flight.max(1),
+        }
+    }
 }
 
 /// How a server behaves. Every limit is on by default.
@@ -62,8 +113,29 @@ pub struct ServerOptions {
     /// process. (netpoll's default is one poller per 20 CPUs, but its
     /// handlers run elsewhere.) Measure before raising it.
     pub pollers: usize,
-    /// Where handlers run (default [`Handlers::Inline`]).
+    /// Where the handlers of a sync processor run (default
+    /// [`Handlers::Inline`]). Not used by async servers.
     pub handlers: Handlers,
+    /// Whether the calls of one connection run one at a time (default
+    /// [`PerConnection::Sequential`], as Apache Thrift's servers) or
+    /// concurrently, on workers and in async servers.
+    pub per_connection: PerConnection,
+    /// Calls running off the pollers (on workers or as async tasks) in the
+    /// whole server beyond which no connection is read until some finish
+    /// (default 10,000; the pollers may overshoot it by one call each). A
+    /// bound on memory under a flood of slow calls, not a tuning knob.
+    pub max_calls_in_flight: usize,
+    /// The longest an async call may take (default 60 s), counted from when
+    /// its request was read; a caller's own timeout (TTHeader's
+    /// `RPC_TIMEOUT`, [`CallContext::timeout`](crate::service::CallContext::timeout))
+    /// wins when it is earlier (a zero timeout counts as none). On expiry
+    /// the future is dropped and the caller gets
+    /// `ApplicationException(INTERNAL_ERROR)` with the message
+    /// `` `method` timed out after N ms `` (INTERNAL_ERROR because every
+    /// Thrift implementation knows that kind; fbthrift's `TIMEOUT` is
+    /// unknown to Apache's). `None`: no server deadline. Sync handlers
+    /// cannot be stopped mid-call and have none.
+    pub call_timeout: Option<Duration>,
     /// Connections beyond this many are closed as soon as they are accepted
     /// (default 100,000).
     pub max_connections: usize,
@@ -79,9 +151,6 @@ pub struct ServerOptions {
     pub limits: Limits,
     /// Limits on frames (frame size, THeader header size, decompression).
     pub transport_limits: TransportLimits,
-    /// Requests of one connection being handled at once on workers; beyond
-    /// that the connection's input waits (default 64).
-    pub max_in_flight: usize,
     /// Bytes read from one connection per poll turn before the others get
     /// their turn (default 64 KiB).
     pub read_budget: usize,
@@ -97,13 +166,15 @@ impl Default for ServerOptions {
         ServerOptions {
             pollers: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             handlers: Handlers::Inline,
+            per_connection: PerConnection::Sequential,
+            max_calls_in_flight: 10_000,
+            call_timeout: Some(Duration::from_secs(60)),
             max_connections: 100_000,
             read_timeout: Some(Duration::from_secs(30)),
             idle_timeout: Some(Duration::from_secs(600)),
             write_timeout: Some(Duration::from_secs(30)),
             limits: Limits::DEFAULT,
             transport_limits: TransportLimits::DEFAULT,
-            max_in_flight: 64,
             read_budget: 64 * 1024,
             max_pending_output: 4 * 1024 * 1024,
         }
@@ -157,10 +228,59 @@ struct Shared {
     open: AtomicUsize,
     rejected: AtomicU64,
     counters: Vec<Counters>,
+    /// The pollers' wakers (by poller id), then the acceptor's.
     wakers: Mutex<Vec<Arc<Waker>>>,
+    /// Calls running off the pollers now (each holds a [`Permit`]).
+    in_flight: AtomicUsize,
+    /// [`ServerOptions::max_calls_in_flight`].
+    max_in_flight: usize,
+    /// By poller id: the poller holds connections back until the server
+    /// is below its in-flight cap, and wants a wake-up then.
+    starved: Vec<AtomicBool>,
+}
+
+/// One call running off the pollers, counted against
+/// [`ServerOptions::max_calls_in_flight`] until dropped (by the worker or
+/// the task, however it ends).
+#[derive(Debug)]
+struct Permit(Arc<Shared>);
+
+impl Permit {
+    fn new(shared: &Arc<Shared>) -> Permit {
+        shared.in_flight.fetch_add(1, Ordering::SeqCst);
+        Permit(Arc::clone(shared))
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let shared = &self.0;
+        let left = shared.in_flight.fetch_sub(1, Ordering::SeqCst) - 1;
+        if left >= shared.max_in_flight {
+            // Still no room: a later drop wakes the starved pollers.
+            return;
+        }
+        // A poller marks itself starved before checking for room again (see
+        // `Poller::serve_frames`), so one of the two sees the other.
+        let mut wakers = None;
+        for (id, starved) in shared.starved.iter().enumerate() {
+            if starved.load(Ordering::SeqCst) && starved.swap(false, Ordering::SeqCst) {
+                let wakers = wakers
+                    .get_or_insert_with(|| shared.wakers.lock().unwrap_or_else(|e| e.into_inner()));
+                if let Some(waker) = wakers.get(id) {
+                    let _ = waker.wake();
+                }
+            }
+        }
+    }
 }
 
 impl Shared {
+    /// Whether another call may start off the pollers.
+    fn has_room(&self) -> bool {
+        self.in_flight.load(Ordering::SeqCst) < self.max_in_flight
+    }
+
     fn deadline(&self) -> Option<Instant> {
         *self.deadline.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -225,6 +345,14 @@ pub struct Server<P, N = AutoDetect, X = Standard> {
     options: ServerOptions,
 }
 
+/// An [`AsyncProcessor`] and the tokio runtime its calls run on: what
+/// [`Server::new_async`] serves.
+#[derive(Debug)]
+pub struct OnTokio<A> {
+    processor: A,
+    runtime: tokio::runtime::Handle,
+}
+
 impl<P: Processor> Server<P> {
     /// A server of `processor` with the default options, detecting every
     /// built-in dialect.
@@ -238,7 +366,34 @@ impl<P: Processor> Server<P> {
     }
 }
 
-impl<P: Processor, N: NewTransport, X: Protocols> Server<P, N, X> {
+impl<A: AsyncProcessor> Server<OnTokio<A>> {
+    /// A server of the async `processor`, whose calls run as tasks spawned
+    /// on `runtime` (a multi-thread runtime, usually: `Handle::current()`
+    /// inside `#[tokio::main]`, or `runtime.handle().clone()`). The sockets
+    /// stay on the server's pollers: a poller decodes each request, spawns
+    /// the handler's future, and frames and writes its reply, in request
+    /// order, when the task hands it back.
+    ///
+    /// Per call: [`ServerOptions::call_timeout`] and the caller's timeout
+    /// bound it (the future is dropped, the caller gets `INTERNAL_ERROR`);
+    /// a panic in it becomes `INTERNAL_ERROR` and the connection is kept;
+    /// when the peer closes the connection its unfinished two-way calls are
+    /// dropped (`oneway` calls still run to the end);
+    /// [`ServerOptions::per_connection`] and
+    /// [`ServerOptions::max_calls_in_flight`] bound how many run. A graceful
+    /// shutdown waits for running calls until its deadline, then drops them.
+    /// [`ServerOptions::handlers`] is not used.
+    pub fn new_async(processor: A, runtime: tokio::runtime::Handle) -> Server<OnTokio<A>> {
+        Server {
+            processor: OnTokio { processor, runtime },
+            new_transport: AutoDetect,
+            protocols: Standard,
+            options: ServerOptions::default(),
+        }
+    }
+}
+
+impl<P, N, X> Server<P, N, X> {
     /// Replaces the options.
     pub fn options(mut self, options: ServerOptions) -> Server<P, N, X> {
         self.options = options;
@@ -266,7 +421,9 @@ impl<P: Processor, N: NewTransport, X: Protocols> Server<P, N, X> {
             options: self.options,
         }
     }
+}
 
+impl<P: Processor, N: NewTransport, X: Protocols> Server<P, N, X> {
     /// Binds `addr` and starts serving.
     ///
     /// # Errors
@@ -282,77 +439,132 @@ impl<P: Processor, N: NewTransport, X: Protocols> Server<P, N, X> {
     ///
     /// When a thread cannot start.
     pub fn serve(self, listener: TcpListener) -> io::Result<RunningServer> {
-        listener.set_nonblocking(true)?;
-        let local_addr = listener.local_addr()?;
-        let options = Arc::new(self.options);
-        let pollers = options.pollers.max(1);
-        let shared = Arc::new(Shared {
-            stopping: AtomicBool::new(false),
-            deadline: Mutex::new(None),
-            open: AtomicUsize::new(0),
-            rejected: AtomicU64::new(0),
-            counters: (0..pollers).map(|_| Counters::default()).collect(),
-            wakers: Mutex::new(Vec::new()),
-        });
         let processor = Arc::new(self.processor);
-        let new_transport = Arc::new(self.new_transport);
-        let protocols = Arc::new(self.protocols);
-        let mut threads = Vec::new();
-        let workers = match options.handlers {
+        match self.options.handlers {
+            Handlers::Inline => start(
+                listener,
+                engine::Inline(processor),
+                Arc::new(self.new_transport),
+                Arc::new(self.protocols),
+                self.options,
+                Vec::new(),
+            ),
             Handlers::Workers(n) => {
+                let new_transport = Arc::new(self.new_transport);
+                let protocols = Arc::new(self.protocols);
                 let (pool, handles) = workers::start(
                     n.max(1),
-                    Arc::clone(&processor),
+                    processor,
                     Arc::clone(&new_transport),
                     Arc::clone(&protocols),
-                    &options,
+                    &self.options,
                 )?;
-                threads.extend(handles);
-                Some(pool)
+                start(
+                    listener,
+                    pool,
+                    new_transport,
+                    protocols,
+                    self.options,
+                    handles,
+                )
             }
-            Handlers::Inline => None,
-        };
-        let mut inboxes = Vec::new();
-        for id in 0..pollers {
-            let (poller, inbox) = poller::Poller::new(
-                id,
-                Arc::clone(&processor),
-                Arc::clone(&new_transport),
-                Arc::clone(&protocols),
-                Arc::clone(&options),
-                Arc::clone(&shared),
-                workers.clone(),
-            )?;
-            shared
-                .wakers
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(Arc::clone(&inbox.waker));
-            inboxes.push(inbox);
-            threads.push(
-                std::thread::Builder::new()
-                    .name(format!("thrift-poller-{id}"))
-                    .spawn(move || poller.run())?,
-            );
         }
-        drop(workers);
-        let acceptor = acceptor::Acceptor::new(listener, inboxes, Arc::clone(&shared), &options)?;
+    }
+}
+
+impl<A: AsyncProcessor, N: NewTransport, X: Protocols> Server<OnTokio<A>, N, X> {
+    /// Binds `addr` and starts serving.
+    ///
+    /// # Errors
+    ///
+    /// When the address cannot be bound or a thread cannot start.
+    pub fn bind<B: ToSocketAddrs>(self, addr: B) -> io::Result<RunningServer> {
+        self.serve(TcpListener::bind(addr)?)
+    }
+
+    /// Starts serving on `listener`.
+    ///
+    /// # Errors
+    ///
+    /// When a thread cannot start.
+    pub fn serve(self, listener: TcpListener) -> io::Result<RunningServer> {
+        let OnTokio { processor, runtime } = self.processor;
+        let engine = tasks::Tasks::new(processor, runtime, &self.options);
+        start(
+            listener,
+            engine,
+            Arc::new(self.new_transport),
+            Arc::new(self.protocols),
+            self.options,
+            Vec::new(),
+        )
+    }
+}
+
+/// Starts the pollers (running calls with `engine`) and the acceptor.
+fn start<E: engine::Engine, N: NewTransport, X: Protocols>(
+    listener: TcpListener,
+    engine: E,
+    new_transport: Arc<N>,
+    protocols: Arc<X>,
+    options: ServerOptions,
+    mut threads: Vec<JoinHandle<()>>,
+) -> io::Result<RunningServer> {
+    listener.set_nonblocking(true)?;
+    let local_addr = listener.local_addr()?;
+    let options = Arc::new(options);
+    let pollers = options.pollers.max(1);
+    let shared = Arc::new(Shared {
+        stopping: AtomicBool::new(false),
+        deadline: Mutex::new(None),
+        open: AtomicUsize::new(0),
+        rejected: AtomicU64::new(0),
+        counters: (0..pollers).map(|_| Counters::default()).collect(),
+        wakers: Mutex::new(Vec::new()),
+        in_flight: AtomicUsize::new(0),
+        max_in_flight: options.max_calls_in_flight.max(1),
+        starved: (0..pollers).map(|_| AtomicBool::new(false)).collect(),
+    });
+    let engine = Arc::new(engine);
+    let mut inboxes = Vec::new();
+    for id in 0..pollers {
+        let (poller, inbox) = poller::Poller::new(
+            id,
+            Arc::clone(&engine),
+            Arc::clone(&new_transport),
+            Arc::clone(&protocols),
+            Arc::clone(&options),
+            Arc::clone(&shared),
+        )?;
         shared
             .wakers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(acceptor.waker());
+            .push(Arc::clone(&inbox.waker));
+        inboxes.push(inbox);
         threads.push(
             std::thread::Builder::new()
-                .name("thrift-acceptor".to_string())
-                .spawn(move || acceptor.run())?,
+                .name(format!("thrift-poller-{id}"))
+                .spawn(move || poller.run())?,
         );
-        Ok(RunningServer {
-            handle: ServerHandle { shared },
-            local_addr,
-            threads,
-        })
     }
+    drop(engine);
+    let acceptor = acceptor::Acceptor::new(listener, inboxes, Arc::clone(&shared), &options)?;
+    shared
+        .wakers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(acceptor.waker());
+    threads.push(
+        std::thread::Builder::new()
+            .name("thrift-acceptor".to_string())
+            .spawn(move || acceptor.run())?,
+    );
+    Ok(RunningServer {
+        handle: ServerHandle { shared },
+        local_addr,
+        threads,
+    })
 }
 
 /// A clonable handle to a running server: its counters, and the way to stop

@@ -7,17 +7,16 @@
 //! connection cannot starve the others. Replies are appended to each
 //! connection's output during the turn and flushed once at its end.
 
-use super::call::{self, Outcome};
-use super::workers::{Done, Job, WorkerPool};
+use super::engine::{Done, Engine, Pending, ReplyTo, Start, Started};
 use super::{Counters, NewTransport, ServerOptions, Shared};
 use crate::buffer::{read_into, BlockPool, ReadOutcome, BLOCK_SIZE};
 use crate::protocol::Protocols;
-use crate::service::Processor;
 use crate::transport::Transport;
 use bytes::{Buf, BytesMut};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -46,7 +45,7 @@ impl Inbox {
         let _ = self.waker.wake();
     }
 
-    /// Hands back a reply produced by a worker.
+    /// Hands back a finished call (from a worker or an async task).
     pub fn push_done(&self, done: Done) {
         self.done
             .lock()
@@ -65,15 +64,20 @@ struct Conn<T> {
     transport: T,
     input: BytesMut,
     output: BytesMut,
-    /// Requests handed to workers and not yet back.
-    in_flight: usize,
-    /// Sequence numbers of worker requests: the next to hand out, the next
-    /// reply to send, and replies that came back early.
-    next_seq: u64,
-    next_send: u64,
-    early: BTreeMap<u64, Done>,
-    /// The peer closed its side, or we decided to close after the flush.
+    /// Calls handed off (to workers or as async tasks), in request order,
+    /// until their replies are framed: replies that come back early wait
+    /// for the ones before them. Its length is the connection's in-flight
+    /// count.
+    calls: VecDeque<Pending>,
+    /// The sequence number of `calls.front()`; the calls after it are
+    /// numbered on.
+    first_seq: u64,
+    /// The peer closed its side, or we decided to close after the flush:
+    /// nothing more is read from the socket.
     closing: bool,
+    /// While closing: frames already in the input are still served (a
+    /// graceful shutdown, a peer that half-closed after pipelining).
+    finish_input: bool,
     /// The last time anything happened.
     last_active: Instant,
     /// Since when a frame has been incomplete.
@@ -82,20 +86,58 @@ struct Conn<T> {
     blocked_since: Option<Instant>,
     /// Already on the dirty list this turn.
     dirty: bool,
-    /// Reading stopped for back-pressure; resume when output drains.
+    /// Reading stopped for back-pressure; resume when output drains or a
+    /// call finishes.
     paused: bool,
+    /// Reading stopped because the server is at its in-flight cap.
+    starved: bool,
 }
 
-pub(super) struct Poller<P, N: NewTransport, X> {
+impl<T: Transport> Conn<T> {
+    /// Frames the replies at the front of the queue that are ready, in
+    /// request order. Returns (replies, errors).
+    fn emit_ready(&mut self, pool: &mut BlockPool) -> (u64, u64) {
+        let mut replied = 0;
+        let mut errors = 0;
+        while self.calls.front().is_some_and(Pending::is_done) {
+            let Some(call) = self.calls.pop_front() else {
+                break;
+            };
+            self.first_seq += 1;
+            if self.output.capacity() == 0 {
+                self.output = pool.take();
+            }
+            let outcome = call.emit(&mut self.transport, &mut self.output);
+            replied += u64::from(outcome.replied);
+            errors += u64::from(outcome.error);
+            if outcome.close {
+                self.closing = true;
+                self.finish_input = false;
+            }
+        }
+        (replied, errors)
+    }
+
+    /// Nothing is left to do but close.
+    fn finished(&self) -> bool {
+        self.closing && !self.finish_input && self.calls.is_empty() && self.output.is_empty()
+    }
+}
+
+/// When a call is given up: (deadline, slot, generation, seq).
+type Deadline = Reverse<(Instant, usize, u64, u64)>;
+
+pub(super) struct Poller<E, N: NewTransport, X> {
     id: usize,
     poll: Poll,
     inbox: Arc<Inbox>,
-    processor: Arc<P>,
+    engine: Arc<E>,
     new_transport: Arc<N>,
     protocols: Arc<X>,
     options: Arc<ServerOptions>,
     shared: Arc<Shared>,
-    workers: Option<WorkerPool>,
+    /// Calls of one connection in flight at once (hand-off engines).
+    max_in_flight: usize,
     conns: Vec<Option<Conn<N::Transport>>>,
     free: Vec<usize>,
     generation: u64,
@@ -104,13 +146,20 @@ pub(super) struct Poller<P, N: NewTransport, X> {
     dirty: Vec<usize>,
     /// Connections whose read budget ran out with bytes possibly left.
     ready: Vec<usize>,
+    /// Connections held back by the server's in-flight cap.
+    starved: Vec<usize>,
+    /// Deadlines of async calls, the earliest first. Entries of calls that
+    /// finished stay until they come up or the heap is compacted.
+    deadlines: BinaryHeap<Deadline>,
+    /// Calls in every connection's queue (bounds the stale deadlines).
+    queued: usize,
     next_sweep: Instant,
     /// The time at the start of this poll turn: one clock read per turn, not
     /// one per read or write.
     now: Instant,
 }
 
-impl<P, N: NewTransport, X> std::fmt::Debug for Poller<P, N, X> {
+impl<E, N: NewTransport, X> std::fmt::Debug for Poller<E, N, X> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Poller")
             .field("id", &self.id)
@@ -118,16 +167,15 @@ impl<P, N: NewTransport, X> std::fmt::Debug for Poller<P, N, X> {
     }
 }
 
-impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
+impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
     pub fn new(
         id: usize,
-        processor: Arc<P>,
+        engine: Arc<E>,
         new_transport: Arc<N>,
         protocols: Arc<X>,
         options: Arc<ServerOptions>,
         shared: Arc<Shared>,
-        workers: Option<WorkerPool>,
-    ) -> io::Result<(Poller<P, N, X>, Arc<Inbox>)> {
+    ) -> io::Result<(Poller<E, N, X>, Arc<Inbox>)> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let inbox = Arc::new(Inbox {
@@ -139,18 +187,25 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
             id,
             poll,
             inbox: Arc::clone(&inbox),
-            processor,
+            engine,
             new_transport,
             protocols,
+            max_in_flight: if E::HANDS_OFF {
+                options.per_connection.max_in_flight()
+            } else {
+                usize::MAX
+            },
             options,
             shared,
-            workers,
             conns: Vec::new(),
             free: Vec::new(),
             generation: 0,
             pool: BlockPool::new(BLOCK_SIZE, 256),
             dirty: Vec::new(),
             ready: Vec::new(),
+            starved: Vec::new(),
+            deadlines: BinaryHeap::new(),
+            queued: 0,
             next_sweep: Instant::now() + TICK,
             now: Instant::now(),
         };
@@ -165,10 +220,12 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
         let mut events = Events::with_capacity(1024);
         let mut draining = false;
         loop {
-            let timeout = if self.ready.is_empty() {
-                TICK
-            } else {
+            let timeout = if !self.ready.is_empty() {
                 Duration::ZERO
+            } else if let Some(Reverse((deadline, ..))) = self.deadlines.peek() {
+                deadline.saturating_duration_since(Instant::now()).min(TICK)
+            } else {
+                TICK
             };
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != io::ErrorKind::Interrupted {
@@ -184,18 +241,20 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
                 }
                 let slot = event.token().0;
                 if event.is_readable() || event.is_read_closed() || event.is_error() {
-                    self.on_readable(slot);
+                    self.on_readable(slot, event.is_read_closed());
                 }
                 if event.is_writable() {
                     self.mark_dirty(slot);
                 }
             }
             for slot in std::mem::take(&mut self.ready) {
-                self.on_readable(slot);
+                self.on_readable(slot, false);
             }
+            self.expire_calls();
             self.flush_dirty();
             if self.now >= self.next_sweep {
                 self.sweep(self.now);
+                self.unstarve();
                 self.next_sweep = self.now + TICK;
             }
             if self.shared.stopping.load(Ordering::SeqCst) {
@@ -208,7 +267,8 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
                 }
             }
         }
-        // Dropping the connections closes them.
+        // Dropping the connections closes them (and drops their async
+        // calls' futures).
         let open = self.conns.iter().filter(|c| c.is_some()).count();
         self.shared.open.fetch_sub(open, Ordering::Relaxed);
         Counters::add(&self.counters().closed, open as u64);
@@ -228,6 +288,31 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
         let done = std::mem::take(&mut *self.inbox.done.lock().unwrap_or_else(|e| e.into_inner()));
         for done in done {
             self.on_done(done);
+        }
+        self.unstarve();
+    }
+
+    /// Lets the connections held back by the server's in-flight cap go on,
+    /// once there is room.
+    fn unstarve(&mut self) {
+        if self.starved.is_empty() {
+            return;
+        }
+        if !self.shared.has_room() {
+            // The wake-up that brought us here may have taken the mark:
+            // set it again before looking once more (see `Permit::drop`).
+            self.shared.starved[self.id].store(true, Ordering::SeqCst);
+            if !self.shared.has_room() {
+                return;
+            }
+        }
+        for slot in std::mem::take(&mut self.starved) {
+            if let Some(Some(conn)) = self.conns.get_mut(slot) {
+                if conn.starved {
+                    conn.starved = false;
+                    self.ready.push(slot);
+                }
+            }
         }
     }
 
@@ -258,16 +343,16 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
                 .new_transport(self.options.transport_limits),
             input: BytesMut::new(),
             output: BytesMut::new(),
-            in_flight: 0,
-            next_seq: 0,
-            next_send: 0,
-            early: BTreeMap::new(),
+            calls: VecDeque::new(),
+            first_seq: 0,
             closing: false,
+            finish_input: false,
             last_active: self.now,
             partial_since: None,
             blocked_since: None,
             dirty: false,
             paused: false,
+            starved: false,
         });
     }
 
@@ -275,6 +360,9 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
         if let Some(conn) = self.conns.get_mut(slot).and_then(Option::take) {
             tracing::debug!(peer = %conn.peer, why, "connection closed");
             let mut conn = conn;
+            // Dropping the queue drops the futures of its async calls.
+            self.queued -= conn.calls.len();
+            conn.calls.clear();
             let _ = self.poll.registry().deregister(&mut conn.stream);
             self.pool.give(&mut conn.input);
             self.pool.give(&mut conn.output);
@@ -298,29 +386,43 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
     }
 
     /// Reads what the connection has (within its budget) and serves every
-    /// whole frame.
-    fn on_readable(&mut self, slot: usize) {
+    /// whole frame. `read_closed`: the event said the peer closed its side,
+    /// which drops async calls even of a connection not read now.
+    fn on_readable(&mut self, slot: usize, read_closed: bool) {
         let budget = self.options.read_budget;
         let max_frame = self.options.transport_limits.max_frame_len;
         let Some(Some(conn)) = self.conns.get_mut(slot) else {
             return;
         };
         if conn.closing {
+            if read_closed && E::CANCELS_ON_CLOSE {
+                self.peer_closed(slot);
+            } else if conn.finish_input {
+                self.serve_frames(slot);
+            }
+            return;
+        }
+        // A connection at its in-flight cap, or whose replies pile up, or
+        // held back by the server's cap, is not read: its requests wait in
+        // the kernel (back-pressure).
+        let throttled = conn.calls.len() >= self.max_in_flight
+            || conn.output.len() >= self.options.max_pending_output
+            || conn.starved;
+        if throttled {
+            // Read again once replies have gone out or calls finished (see
+            // `flush`, `resume`, `unstarve`).
+            conn.paused = true;
+            if read_closed && E::CANCELS_ON_CLOSE {
+                // Calls that can be dropped are, at once; sync ones finish,
+                // and the close is read once the connection is read again.
+                self.peer_closed(slot);
+            }
             return;
         }
         let mut taken = 0;
         let mut peer_closed = false;
         let mut failed = false;
         let mut more = false;
-        // In worker mode a connection with too much in flight is not read:
-        // its requests wait in the kernel (back-pressure).
-        let throttled = (self.workers.is_some() && conn.in_flight >= self.options.max_in_flight)
-            || conn.output.len() >= self.options.max_pending_output;
-        if throttled {
-            // Read again once replies have gone out (see `flush`).
-            conn.paused = true;
-            return;
-        }
         loop {
             if taken >= budget {
                 more = true;
@@ -366,16 +468,36 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
             self.ready.push(slot);
         }
         self.serve_frames(slot);
+        if peer_closed {
+            self.peer_closed(slot);
+        }
+    }
+
+    /// The peer closed its side. Sync calls already read still run and are
+    /// answered, and whole requests left in the input are served (a client
+    /// may half-close after its last request). Async two-way calls are
+    /// dropped instead: a peer that closed is nearly always gone, and its
+    /// calls should not run on for nothing (oneway calls do run on).
+    fn peer_closed(&mut self, slot: usize) {
         let Some(Some(conn)) = self.conns.get_mut(slot) else {
             return;
         };
-        if peer_closed {
-            conn.closing = true;
-            if conn.in_flight == 0 && conn.output.is_empty() {
-                self.close(slot, "peer closed");
-            } else {
-                self.mark_dirty(slot);
+        let was_closing = conn.closing;
+        conn.closing = true;
+        if E::CANCELS_ON_CLOSE {
+            conn.finish_input = false;
+            for call in &mut conn.calls {
+                call.cancel();
             }
+        } else if !was_closing {
+            conn.finish_input = true;
+        }
+        self.serve_frames(slot);
+        self.emit_ready(slot);
+        match self.conns.get(slot) {
+            Some(Some(conn)) if conn.finished() => self.close(slot, "peer closed"),
+            Some(Some(_)) => self.mark_dirty(slot),
+            _ => {}
         }
     }
 
@@ -388,64 +510,110 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
         let mut requests = 0u64;
         let mut errors = 0u64;
         let mut close = None;
+        // The input ends in an incomplete frame (not: whole frames held
+        // back by a cap, which is no stall of the peer's).
+        let mut incomplete = false;
         loop {
-            if conn.closing {
+            if conn.closing && !conn.finish_input {
                 break;
             }
-            if self.workers.is_some() && conn.in_flight >= self.options.max_in_flight {
-                // Resumed by `on_done` when a reply comes back.
-                conn.paused = true;
+            if conn.calls.len() >= self.max_in_flight {
+                // Resumed by `resume` when a call finishes. With nothing
+                // left in the input there is nothing to resume: the socket
+                // was read dry, and new bytes raise a new event.
+                if !conn.input.is_empty() {
+                    conn.paused = true;
+                }
                 break;
+            }
+            if E::HANDS_OFF && !self.shared.has_room() {
+                // Mark this poller starved, then look again: a call that
+                // finished in between either sees the mark or left room.
+                self.shared.starved[self.id].store(true, Ordering::SeqCst);
+                if !self.shared.has_room() {
+                    if !conn.starved {
+                        conn.starved = true;
+                        self.starved.push(slot);
+                    }
+                    break;
+                }
             }
             let frame = match conn.transport.decode(&mut conn.input) {
                 Ok(Some(frame)) => frame,
-                Ok(None) => break,
+                Ok(None) => {
+                    conn.finish_input = false;
+                    incomplete = true;
+                    break;
+                }
                 Err(e) => {
                     tracing::debug!(peer = %conn.peer, error = %e, "bad frame");
                     errors += 1;
                     close = Some("bad frame");
+                    conn.finish_input = false;
                     break;
                 }
             };
             requests += 1;
-            match &self.workers {
-                None => {
-                    if conn.output.capacity() == 0 {
-                        conn.output = self.pool.take();
-                    }
-                    let outcome: Outcome = call::serve(
-                        &*self.processor,
-                        &*self.protocols,
-                        &mut conn.transport,
-                        frame,
-                        Some(conn.peer),
-                        self.options.limits,
-                        &mut conn.output,
-                    );
+            if !E::HANDS_OFF && conn.output.capacity() == 0 {
+                conn.output = self.pool.take();
+            }
+            let started = self.engine.start(Start {
+                protocols: &*self.protocols,
+                transport: &mut conn.transport,
+                out: &mut conn.output,
+                frame,
+                peer: conn.peer,
+                limits: self.options.limits,
+                now: self.now,
+                reply_to: ReplyTo {
+                    inbox: &self.inbox,
+                    slot,
+                    generation: conn.generation,
+                    seq: conn.first_seq + conn.calls.len() as u64,
+                },
+                shared: &self.shared,
+            });
+            match started {
+                Started::Served(outcome) => {
                     replied += u64::from(outcome.replied);
                     errors += u64::from(outcome.error);
                     if outcome.close {
                         conn.closing = true;
+                        conn.finish_input = false;
                     }
                 }
-                Some(workers) => {
-                    let seq = conn.next_seq;
-                    conn.next_seq += 1;
-                    conn.in_flight += 1;
-                    workers.submit(Job {
-                        inbox: Arc::clone(&self.inbox),
-                        slot,
-                        generation: conn.generation,
-                        seq,
-                        peer: conn.peer,
-                        frame,
-                    });
+                Started::Pending(call) => {
+                    if let Some(deadline) = call.deadline() {
+                        let seq = conn.first_seq + conn.calls.len() as u64;
+                        self.deadlines
+                            .push(Reverse((deadline, slot, conn.generation, seq)));
+                    }
+                    let done = call.is_done();
+                    if call.closes() {
+                        // Its answer goes after the earlier ones, then the
+                        // connection closes: read no further.
+                        conn.closing = true;
+                        conn.finish_input = false;
+                    }
+                    conn.calls.push_back(call);
+                    self.queued += 1;
+                    if done {
+                        // Answered at once (an unknown method, ...): out
+                        // now unless earlier calls are still running.
+                        let before = conn.calls.len();
+                        let (r, e) = conn.emit_ready(&mut self.pool);
+                        self.queued -= before - conn.calls.len();
+                        replied += r;
+                        errors += e;
+                    }
                 }
             }
         }
         if conn.input.is_empty() {
             conn.partial_since = None;
             self.pool.give(&mut conn.input);
+        } else if !incomplete {
+            conn.partial_since = None;
         } else if conn.partial_since.is_none() {
             conn.partial_since = Some(self.now);
         }
@@ -457,18 +625,52 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
             Counters::add(&counters.errors, errors);
         }
         if let Some(why) = close {
-            if conn.output.is_empty() && conn.in_flight == 0 {
+            conn.closing = true;
+            if conn.output.is_empty() && conn.calls.is_empty() {
                 self.close(slot, why);
                 return;
             }
-            conn.closing = true;
         }
         if has_output {
             self.mark_dirty(slot);
         }
+        self.compact_deadlines();
     }
 
-    /// A worker finished a request: queue its reply in request order.
+    /// Frames the connection's ready replies, in order, and counts them.
+    fn emit_ready(&mut self, slot: usize) {
+        let Some(Some(conn)) = self.conns.get_mut(slot) else {
+            return;
+        };
+        let before = conn.calls.len();
+        let (replied, errors) = conn.emit_ready(&mut self.pool);
+        self.queued -= before - conn.calls.len();
+        let counters = &self.shared.counters[self.id];
+        Counters::add(&counters.replies, replied);
+        if errors > 0 {
+            Counters::add(&counters.errors, errors);
+        }
+    }
+
+    /// After calls finished: frames the replies that are ready, and lets
+    /// the connection go on if it was held back by its in-flight cap.
+    fn resume(&mut self, slot: usize) {
+        self.emit_ready(slot);
+        let Some(Some(conn)) = self.conns.get_mut(slot) else {
+            return;
+        };
+        if conn.calls.len() < self.max_in_flight {
+            if conn.paused && conn.output.len() < self.options.max_pending_output {
+                conn.paused = false;
+                self.ready.push(slot);
+            } else if conn.closing && conn.finish_input {
+                self.ready.push(slot);
+            }
+        }
+        self.mark_dirty(slot);
+    }
+
+    /// A worker or a task finished a call: queue its reply in request order.
     fn on_done(&mut self, done: Done) {
         let slot = done.slot;
         let Some(Some(conn)) = self.conns.get_mut(slot) else {
@@ -477,35 +679,68 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
         if conn.generation != done.generation {
             return;
         }
-        conn.early.insert(done.seq, done);
-        let mut replied = 0;
-        let mut errors = 0;
-        while let Some(done) = conn.early.remove(&conn.next_send) {
-            conn.next_send += 1;
-            conn.in_flight -= 1;
-            if !done.reply.is_empty() {
-                if conn.output.capacity() == 0 {
-                    conn.output = self.pool.take();
-                }
-                conn.output.extend_from_slice(&done.reply);
+        let Some(call) = done
+            .seq
+            .checked_sub(conn.first_seq)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| conn.calls.get_mut(i))
+        else {
+            // Settled already (timed out, dropped) and sent.
+            return;
+        };
+        call.finish(done.finished);
+        self.resume(slot);
+    }
+
+    /// Answers the async calls whose deadline has passed.
+    fn expire_calls(&mut self) {
+        if self.deadlines.is_empty() {
+            // Servers without async calls read no clock here.
+            return;
+        }
+        let now = Instant::now();
+        while let Some(&Reverse((deadline, slot, generation, seq))) = self.deadlines.peek() {
+            if deadline > now {
+                break;
             }
-            replied += u64::from(done.outcome.replied);
-            errors += u64::from(done.outcome.error);
-            if done.outcome.close {
-                conn.closing = true;
+            self.deadlines.pop();
+            let Some(Some(conn)) = self.conns.get_mut(slot) else {
+                continue;
+            };
+            if conn.generation != generation {
+                continue;
+            }
+            let expired = seq
+                .checked_sub(conn.first_seq)
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| conn.calls.get_mut(i))
+                .is_some_and(Pending::expire);
+            if expired {
+                // Counted as an error when its answer is framed.
+                self.resume(slot);
             }
         }
-        let counters = &self.shared.counters[self.id];
-        Counters::add(&counters.replies, replied);
-        if errors > 0 {
-            Counters::add(&counters.errors, errors);
+    }
+
+    /// Drops the deadlines of calls that are gone once they outnumber the
+    /// calls still queued, so the heap stays the size of the work.
+    fn compact_deadlines(&mut self) {
+        if self.deadlines.len() <= 2 * self.queued + 64 {
+            return;
         }
-        // Input held back by the in-flight cap can go on now.
-        if conn.paused && conn.in_flight < self.options.max_in_flight {
-            conn.paused = false;
-            self.ready.push(slot);
-        }
-        self.mark_dirty(slot);
+        let conns = &self.conns;
+        self.deadlines
+            .retain(|&Reverse((_, slot, generation, seq))| {
+                let Some(Some(conn)) = conns.get(slot) else {
+                    return false;
+                };
+                conn.generation == generation
+                    && seq
+                        .checked_sub(conn.first_seq)
+                        .and_then(|i| usize::try_from(i).ok())
+                        .and_then(|i| conn.calls.get(i))
+                        .is_some_and(|call| !call.is_done())
+            });
     }
 
     /// Writes every dirty connection's output: one write per connection per
@@ -560,9 +795,12 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
         if conn.output.is_empty() {
             conn.blocked_since = None;
             self.pool.give(&mut conn.output);
-            if conn.closing && conn.in_flight == 0 {
+            if conn.finished() {
                 self.close(slot, "closing");
                 return;
+            }
+            if conn.closing && conn.finish_input && conn.calls.len() < self.max_in_flight {
+                self.ready.push(slot);
             }
         } else if conn.blocked_since.is_none() {
             conn.blocked_since = Some(self.now);
@@ -587,7 +825,7 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
                 "read timeout"
             } else if expired(conn.blocked_since, options.write_timeout) {
                 "write timeout"
-            } else if conn.in_flight == 0
+            } else if conn.calls.is_empty()
                 && conn.output.is_empty()
                 && expired(Some(conn.last_active), options.idle_timeout)
             {
@@ -605,13 +843,18 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
         }
     }
 
-    /// Shutdown begins: serve what has arrived, then stop reading.
+    /// Shutdown begins: read what has arrived, then stop reading; the
+    /// requests read are still served.
     fn begin_drain(&mut self) {
         for slot in 0..self.conns.len() {
-            self.on_readable(slot);
+            self.on_readable(slot, false);
             if let Some(Some(conn)) = self.conns.get_mut(slot) {
-                conn.closing = true;
+                if !conn.closing {
+                    conn.closing = true;
+                    conn.finish_input = true;
+                }
             }
+            self.serve_frames(slot);
             self.mark_dirty(slot);
         }
         self.flush_dirty();
@@ -622,7 +865,7 @@ impl<P: Processor, N: NewTransport, X: Protocols> Poller<P, N, X> {
     fn drain_step(&mut self) -> bool {
         for slot in 0..self.conns.len() {
             if let Some(Some(conn)) = self.conns.get(slot) {
-                if conn.in_flight == 0 && conn.output.is_empty() {
+                if conn.calls.is_empty() && conn.output.is_empty() && !conn.finish_input {
                     self.close(slot, "shutdown");
                 }
             }

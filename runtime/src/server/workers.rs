@@ -3,13 +3,14 @@
 //! serves it into a reply buffer of its own and hands the framed reply back
 //! to the poller's inbox, which sends replies in request order.
 
-use super::call::{self, Outcome};
+use super::call;
+use super::engine::{Done, Finished};
 use super::poller::Inbox;
-use super::{NewTransport, ServerOptions};
+use super::{NewTransport, Permit, ServerOptions};
 use crate::protocol::{Limits, Protocols};
 use crate::service::Processor;
 use crate::transport::{Frame, TransportLimits};
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -25,16 +26,8 @@ pub(super) struct Job {
     pub seq: u64,
     pub peer: SocketAddr,
     pub frame: Frame,
-}
-
-/// A finished request: its framed reply (empty for oneway calls).
-#[derive(Debug)]
-pub(super) struct Done {
-    pub slot: usize,
-    pub generation: u64,
-    pub seq: u64,
-    pub reply: Bytes,
-    pub outcome: Outcome,
+    /// Counts the job against the server's in-flight cap until it is done.
+    pub permit: Permit,
 }
 
 /// The pollers' side of the pool.
@@ -45,7 +38,8 @@ pub(super) struct WorkerPool {
 
 impl WorkerPool {
     /// Queues a job. (The queue is bounded by the pollers, which stop
-    /// reading a connection with `max_in_flight` requests out.)
+    /// reading a connection at its in-flight cap, and every connection at
+    /// the server's.)
     pub fn submit(&self, job: Job) {
         if let Err(e) = self.jobs.send(job) {
             // Every worker is gone (they only stop when the pollers do):
@@ -124,12 +118,15 @@ fn work<P: Processor, N: NewTransport, X: Protocols>(
             limits,
             &mut out,
         );
+        drop(job.permit);
         job.inbox.push_done(Done {
             slot: job.slot,
             generation: job.generation,
             seq: job.seq,
-            reply: out.split().freeze(),
-            outcome,
+            finished: Finished::Framed {
+                reply: out.split().freeze(),
+                outcome,
+            },
         });
     }
 }

@@ -136,6 +136,12 @@ struct GenArgs {
     #[arg(long)]
     no_client: bool,
 
+    /// Async handler traits: each method returns a `Send` future (implement
+    /// it with `async fn`) and the processor is an `AsyncProcessor`, for the
+    /// server's async mode.
+    #[arg(long = "async")]
+    async_handlers: bool,
+
     /// Make portability warnings errors: refuse what Apache Thrift's
     /// compiler refuses.
     #[arg(long)]
@@ -292,6 +298,7 @@ fn gen(args: GenArgs) -> ExitCode {
         .keep_unknown_fields(args.keep_unknown_fields)
         .server(!args.no_server)
         .client(!args.no_client)
+        .async_handlers(args.async_handlers)
         .strict(args.strict)
         .cargo_metadata(false);
     let renderer = Renderer {

@@ -1,5 +1,6 @@
-//! `thriftgen new`: a service crate from the template in `template/`, and
-//! later, stubs for the methods an IDL gained.
+//! `thriftgen new`: a service crate from the template in `template/` of this
+//! package (inside it, so `cargo package` takes it along), and later, stubs
+//! for the methods an IDL gained.
 //!
 //! Files that exist are never rewritten, with one exception made with care:
 //! `src/handler.rs` gets stubs for new methods inserted into its `impl`
@@ -12,11 +13,11 @@ use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 use thriftgen::codegen::scaffold::{ServiceScaffold, TraitStubs};
 
-const CARGO_TOML: &str = include_str!("../../../template/Cargo.toml.in");
-const BUILD_RS: &str = include_str!("../../../template/build.rs.in");
-const MAIN_RS: &str = include_str!("../../../template/src/main.rs.in");
-const CLIENT_RS: &str = include_str!("../../../template/examples/client.rs.in");
-const README: &str = include_str!("../../../template/README.md.in");
+const CARGO_TOML: &str = include_str!("../template/Cargo.toml.in");
+const BUILD_RS: &str = include_str!("../template/build.rs.in");
+const MAIN_RS: &str = include_str!("../template/src/main.rs.in");
+const CLIENT_RS: &str = include_str!("../template/examples/client.rs.in");
+const README: &str = include_str!("../template/README.md.in");
 
 /// What `new` was asked.
 pub struct Request<'a> {
@@ -493,7 +494,7 @@ fn client_calls(services: &[ServiceScaffold]) -> String {
         .filter(|(_, m)| m.defaultable)
         .take(3);
     for (t, m) in calls {
-        let args = vec!["Default::default()"; m.arity].join(", ");
+        let args = &m.example_args;
         let _ = writeln!(
             out,
             "    println!(\"{}.{} -> {{:?}}\", client.{}({args}));",

@@ -33,8 +33,11 @@ pub struct Options {
     pub field_attributes: Vec<(String, String)>,
     /// Generate each service's handler trait, dispatch and processor.
     pub server: bool,
-    /// Generate each service's client.
+    /// Generate each service's clients (blocking and async).
     pub client: bool,
+    /// Async handler traits: each method returns a `Send` future, and
+    /// `<Service>Processor` is an `AsyncProcessor`.
+    pub async_handlers: bool,
     /// Keep the fields a struct does not know (sent by a newer peer) as raw
     /// bytes in `_unknown_fields`, and write them back; a union's unknown
     /// variant keeps its field the same way. Off: they are skipped, at no
@@ -64,6 +67,7 @@ impl Default for Options {
             field_attributes: Vec::new(),
             server: true,
             client: true,
+            async_handlers: false,
             keep_unknown_fields: false,
         }
     }
@@ -114,7 +118,20 @@ pub fn generate(
             .defs
             .iter()
             .map(|&id| items::definition(&ctx, ir.def(id)));
-        let tokens = quote!(#(#items)*);
+        // Service code names the runtime's helpers for generated code as
+        // `__rt` (no IDL name converts to it).
+        let has_services = module
+            .defs
+            .iter()
+            .any(|&id| matches!(ir.def(id).kind, crate::ir::DefKind::Service(_)));
+        let import = has_services.then(|| {
+            let rt = &ctx.rt;
+            quote! {
+                #[allow(unused_imports)]
+                use #rt::__private as __rt;
+            }
+        });
+        let tokens = quote!(#import #(#items)*);
         let path = &ctx.module_paths[module.file.0 as usize];
         let source = &sources.file(module.file).name;
         files.push(GeneratedFile {

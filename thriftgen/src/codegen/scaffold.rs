@@ -6,7 +6,9 @@
 //! Paths are absolute from a root the caller names (`crate::gen`), so the
 //! stubs compile in any file of the user's crate.
 
-use super::services::{client_methods, error_type, method_names, names, param_type, return_type};
+use super::services::{
+    client_methods, error_type, example_arg, method_names, names, param_type, return_type,
+};
 use super::types::Ctx;
 use super::{module_paths, naming, Options};
 use crate::diag::Diagnostic;
@@ -59,6 +61,10 @@ pub struct MethodStub {
     pub defaultable: bool,
     /// The number of arguments.
     pub arity: usize,
+    /// Arguments for a call of the client's method built from `Default`s
+    /// (`Default::default()`, `""`, `&[]`, `&Default::default()`, `None`),
+    /// as Rust source joined by `, `; meaningful when `defaultable`.
+    pub example_args: String,
 }
 
 /// Stubs for every service of the root files of `ir` (or those named in
@@ -202,6 +208,12 @@ fn trait_stubs(ctx: &Ctx<'_>, id: DefId, client: &[(DefId, usize, String)]) -> T
                 code: format_method(code),
                 defaultable: f.params.iter().all(|p| ctx.type_default(&p.ty)),
                 arity: f.params.len(),
+                example_args: f
+                    .params
+                    .iter()
+                    .map(|p| example_arg(ctx, p))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             }
         })
         .collect();

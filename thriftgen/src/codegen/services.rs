@@ -1,14 +1,23 @@
 //! Services to Rust: per service a handler trait, the typed error of each
 //! method that declares exceptions, a dispatch function and a processor for
-//! servers, and argument/result codecs and a typed client for callers.
+//! servers, the wire shapes of each method, and typed clients for callers.
 //!
 //! For `service Calculator extends Shared` with `i32 add(1: i32 a, 2: i32 b)`:
 //!
-//! - `trait Calculator: Shared` with `fn add(&self, ctx, a, b) -> Result<i32, E>`;
-//! - `CalculatorProcessor<H>`, a `Processor` serving any `H: Calculator`,
-//!   whose dispatch falls back to `Shared`'s for inherited methods;
-//! - `CalculatorClient` with `fn add(&mut self, a, b)`, inherited methods
-//!   included.
+//! - `trait Calculator: Shared` with `fn add(&self, ctx, a, b) -> Result<i32, E>`
+//!   (with `async_handlers`, `-> impl Future<Output = Result<i32, E>> + Send`);
+//! - `CalculatorProcessor<H>`, a `Processor` (an `AsyncProcessor` with async
+//!   handlers) serving any `H: Calculator`, whose dispatch falls back to
+//!   `Shared`'s for inherited methods;
+//! - `CalculatorAddMethod`, which reads and writes `add`'s arguments and
+//!   result, and `CalculatorAddArgs`, the arguments a client writes;
+//! - `CalculatorClient` with `fn add(&mut self, a, b)` and
+//!   `CalculatorAsyncClient` with `fn add(&self, a, b) -> impl Future`,
+//!   inherited methods included.
+//!
+//! Generated modules import the runtime's `__private` module as `__rt`; what
+//! every method shares (reading the arguments, calling the handler, writing
+//! the reply) lives there, so each dispatch arm and client method is a line.
 
 use super::naming;
 use super::types::Ctx;
@@ -36,16 +45,17 @@ pub(super) fn names(
     index: usize,
     f: &Function,
 ) -> Names {
-    // The context parameter is `ctx`; a parameter of that name moves aside.
-    // A name taken twice gets the field id (`ctx_7`, not `ctx__7`).
+    // The context parameter is `ctx`, and dispatch code calls `handler`: a
+    // parameter of either name moves aside. A name taken twice gets the
+    // field id (`ctx_7`, not `ctx__7`).
     let mut taken = std::collections::HashSet::new();
     let params = f
         .params
         .iter()
         .map(|p| {
             let name = naming::snake(&p.name);
-            let name = if name == "ctx" {
-                "ctx_".to_string()
+            let name = if name == "ctx" || name == "handler" {
+                format!("{name}_")
             } else {
                 name
             };
@@ -199,16 +209,6 @@ pub(super) fn omittable(p: &Field) -> bool {
     }
 }
 
-/// The type of a parameter: `Option` when the caller may leave it out.
-pub(super) fn param_type(ctx: &Ctx<'_>, p: &Field, from: FileId) -> TokenStream {
-    let ty = ctx.rust_type(&p.ty, from);
-    if omittable(p) {
-        quote!(::std::option::Option<#ty>)
-    } else {
-        ty
-    }
-}
-
 /// The items for `service`.
 pub(super) fn service(ctx: &Ctx<'_>, def: &Def, s: &Service) -> TokenStream {
     let methods = method_names(s);
@@ -225,22 +225,128 @@ pub(super) fn service(ctx: &Ctx<'_>, def: &Def, s: &Service) -> TokenStream {
         .map(|(f, n)| error_enum(ctx, def, f, n));
     let server = ctx.options.server.then(|| {
         let handler = handler_trait(ctx, def, s, &all);
-        let dispatch = dispatch(ctx, def, s, &all);
+        let dispatch = if ctx.options.async_handlers {
+            dispatch_async(ctx, def, s, &all)
+        } else {
+            dispatch(ctx, def, s, &all)
+        };
         quote!(#handler #dispatch)
     });
+    let codecs = s
+        .functions
+        .iter()
+        .zip(&all)
+        .map(|(f, n)| method_codecs(ctx, def, f, n));
     let client = ctx.options.client.then(|| {
-        let codecs = s
-            .functions
-            .iter()
-            .zip(&all)
-            .map(|(f, n)| client_codecs(ctx, def, f, n));
-        let client = client(ctx, def);
-        quote!(#(#codecs)* #client)
+        let blocking = client(ctx, def);
+        let shared = async_client(ctx, def);
+        quote!(#blocking #shared)
     });
     quote! {
         #(#errors)*
         #server
+        #(#codecs)*
         #client
+    }
+}
+
+/// `Option<T>` in generated modules (through `__rt`, since an IDL may define
+/// `Option`), the standard path in code outside them (the scaffold).
+fn option(ctx: &Ctx<'_>, ty: TokenStream) -> TokenStream {
+    if ctx.abs_root.is_some() {
+        quote!(::std::option::Option<#ty>)
+    } else {
+        quote!(__rt::Option<#ty>)
+    }
+}
+
+/// The type of a parameter as the handler takes it: `Option` when the caller
+/// may leave it out.
+pub(super) fn param_type(ctx: &Ctx<'_>, p: &Field, from: FileId) -> TokenStream {
+    let ty = ctx.rust_type(&p.ty, from);
+    if omittable(p) {
+        option(ctx, ty)
+    } else {
+        ty
+    }
+}
+
+/// Whether a client passes a value of `ty` by value: numbers, `bool`,
+/// `uuid` and enums (all `Copy`). Everything else is borrowed.
+fn passed_by_value(ctx: &Ctx<'_>, ty: &Type) -> bool {
+    match ctx.ir.resolve(ty) {
+        Type::Bool | Type::I8 | Type::I16 | Type::I32 | Type::I64 | Type::Double | Type::Uuid => {
+            true
+        }
+        Type::Def(id) => matches!(ctx.ir.def(*id).kind, DefKind::Enum(_)),
+        _ => false,
+    }
+}
+
+/// Whether the client's arguments of `f` borrow anything (their struct then
+/// has a lifetime).
+fn borrows(ctx: &Ctx<'_>, f: &Function) -> bool {
+    f.params.iter().any(|p| !passed_by_value(ctx, &p.ty))
+}
+
+/// The type of a parameter as a client takes it: by value for numbers and
+/// enums, `&str` for strings, `&[u8]` for binary, `&[T]` for lists (and the
+/// sets and maps that are `Vec`s), `&T` for the rest; `Option` of that when
+/// the caller may leave it out. `lifetime` is the references' lifetime
+/// (empty: elided).
+pub(super) fn client_param_type(
+    ctx: &Ctx<'_>,
+    p: &Field,
+    from: FileId,
+    lifetime: &TokenStream,
+) -> TokenStream {
+    let ty = if passed_by_value(ctx, &p.ty) {
+        ctx.rust_type(&p.ty, from)
+    } else {
+        match ctx.ir.resolve(&p.ty) {
+            Type::String => quote!(&#lifetime str),
+            Type::Binary => quote!(&#lifetime [u8]),
+            Type::List(t) => {
+                let t = ctx.rust_type(t, from);
+                quote!(&#lifetime [#t])
+            }
+            Type::Set(t) if !ctx.type_hashable(t) => {
+                let t = ctx.rust_type(t, from);
+                quote!(&#lifetime [#t])
+            }
+            Type::Map(k, v) if !ctx.type_hashable(k) => {
+                let (k, v) = (ctx.rust_type(k, from), ctx.rust_type(v, from));
+                quote!(&#lifetime [(#k, #v)])
+            }
+            _ => {
+                let ty = ctx.rust_type(&p.ty, from);
+                quote!(&#lifetime #ty)
+            }
+        }
+    };
+    if omittable(p) {
+        option(ctx, ty)
+    } else {
+        ty
+    }
+}
+
+/// A value of the client's type for parameter `p` built from `Default`s,
+/// as Rust source, for examples (`Default::default()`, `""`, `&[]`,
+/// `&Default::default()`, `None`).
+pub(super) fn example_arg(ctx: &Ctx<'_>, p: &Field) -> &'static str {
+    if omittable(p) {
+        return "None";
+    }
+    if passed_by_value(ctx, &p.ty) {
+        return "Default::default()";
+    }
+    match ctx.ir.resolve(&p.ty) {
+        Type::String => "\"\"",
+        Type::Binary | Type::List(_) => "&[]",
+        Type::Set(t) if !ctx.type_hashable(t) => "&[]",
+        Type::Map(k, _) if !ctx.type_hashable(k) => "&[]",
+        _ => "&Default::default()",
     }
 }
 
@@ -253,11 +359,13 @@ pub(super) fn error_type(
     n: &Names,
     from: FileId,
 ) -> TokenStream {
-    if f.throws.is_empty() {
+    if !f.throws.is_empty() {
+        ctx.item_path(service, &format!("{}Error", n.stem), from)
+    } else if ctx.abs_root.is_some() {
         let rt = &ctx.rt;
         quote!(#rt::protocol::ApplicationException)
     } else {
-        ctx.item_path(service, &format!("{}Error", n.stem), from)
+        quote!(__rt::ApplicationException)
     }
 }
 
@@ -268,11 +376,16 @@ pub(super) fn return_type(ctx: &Ctx<'_>, f: &Function, from: FileId) -> TokenStr
     }
 }
 
+/// The unit struct that describes method `n` on the wire (`<Stem>Method`),
+/// as a path from module `from`.
+fn method_type(ctx: &Ctx<'_>, service: DefId, n: &Names, from: FileId) -> TokenStream {
+    ctx.item_path(service, &format!("{}Method", n.stem), from)
+}
+
 fn error_enum(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> Option<TokenStream> {
     if f.throws.is_empty() {
         return None;
     }
-    let rt = &ctx.rt;
     let name = naming::ident(&format!("{}Error", n.stem));
     let variants: Vec<_> = n.variants.iter().map(|v| naming::ident(v)).collect();
     let types: Vec<_> = f
@@ -317,13 +430,25 @@ fn error_enum(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> Option<Token
                 }
             })
         });
+    let method_error = ctx.options.server.then(|| {
+        quote! {
+            impl __rt::MethodError for #name {
+                fn application(&self) -> __rt::Option<&__rt::ApplicationException> {
+                    match self {
+                        Self::Application(e) => __rt::Some(e),
+                        _ => __rt::None,
+                    }
+                }
+            }
+        }
+    });
     Some(quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, PartialEq)]
         pub enum #name {
             #( #[doc = #variant_docs] #variants(#types), )*
             /// An application error (`TApplicationException`).
-            Application(#rt::protocol::ApplicationException),
+            Application(__rt::ApplicationException),
         }
 
         impl ::std::fmt::Display for #name {
@@ -336,21 +461,23 @@ fn error_enum(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> Option<Token
         }
 
         impl ::std::error::Error for #name {
-            fn source(&self) -> ::std::option::Option<&(dyn ::std::error::Error + 'static)> {
+            fn source(&self) -> __rt::Option<&(dyn ::std::error::Error + 'static)> {
                 match self {
-                    #( Self::#variants(e) => ::std::option::Option::Some(e), )*
-                    Self::Application(e) => ::std::option::Option::Some(e),
+                    #( Self::#variants(e) => __rt::Some(e), )*
+                    Self::Application(e) => __rt::Some(e),
                 }
             }
         }
 
         #(#froms)*
 
-        impl ::std::convert::From<#rt::protocol::ApplicationException> for #name {
-            fn from(e: #rt::protocol::ApplicationException) -> Self {
+        impl ::std::convert::From<__rt::ApplicationException> for #name {
+            fn from(e: __rt::ApplicationException) -> Self {
                 Self::Application(e)
             }
         }
+
+        #method_error
     })
 }
 
@@ -391,17 +518,36 @@ fn omitted_docs(ctx: &Ctx<'_>, f: &Function, n: &Names) -> TokenStream {
 }
 
 fn handler_trait(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenStream {
-    let rt = &ctx.rt;
     let name = naming::ident(&ctx.names[def.id.0 as usize]);
+    let asynchronous = ctx.options.async_handlers;
     let supertrait = match s.extends {
         Some(base) => ctx.def_path(base, def.module),
-        None => quote!(::std::marker::Send + ::std::marker::Sync + 'static),
+        None => quote!(__rt::Send + __rt::Sync + 'static),
     };
     let doc = match &def.doc {
         Some(_) => docs(&def.doc),
         None => {
             let line = format!(" The handler of service `{}`.", def.name);
             quote!(#[doc = #line])
+        }
+    };
+    let async_doc = asynchronous.then(|| {
+        let processor = format!("{}Processor", ctx.names[def.id.0 as usize]);
+        let line =
+            format!(" served by `{processor}`, an `AsyncProcessor`, with the server's async mode.");
+        quote! {
+            #[doc = ""]
+            #[doc = " Async: each method returns a `Send` future; implement it with"]
+            #[doc = " `async fn` (the future may borrow `self` and `ctx`). It is"]
+            #[doc = #line]
+        }
+    });
+    // What a method returns: the result, or a future of it.
+    let output = |ret: &TokenStream, err: &TokenStream| {
+        if asynchronous {
+            quote!(impl __rt::Future<Output = __rt::Result<#ret, #err>> + __rt::Send)
+        } else {
+            quote!(__rt::Result<#ret, #err>)
         }
     };
     let methods = s.functions.iter().zip(all).map(|(f, n)| {
@@ -411,8 +557,10 @@ fn handler_trait(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenS
             let ty = param_type(ctx, p, def.module);
             quote!(#pn: #ty)
         });
-        let ret = return_type(ctx, f, def.module);
-        let err = error_type(ctx, def.id, f, n, def.module);
+        let out = output(
+            &return_type(ctx, f, def.module),
+            &error_type(ctx, def.id, f, n, def.module),
+        );
         let doc = docs(&f.doc);
         let allow = lint_allows(&n.method);
         let omitted = omitted_docs(ctx, f, n);
@@ -429,83 +577,97 @@ fn handler_trait(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenS
             #omitted
             #oneway
             #allow
-            fn #method(&self, ctx: &#rt::service::CallContext, #(#params),*) -> ::std::result::Result<#ret, #err>;
+            fn #method(&self, ctx: &__rt::CallContext, #(#params),*) -> #out;
         }
     });
     let delegates = s.functions.iter().zip(all).map(|(f, n)| {
         let method = naming::ident(&n.method);
         let params: Vec<_> = n.params.iter().map(|p| naming::ident(p)).collect();
         let types = f.params.iter().map(|p| param_type(ctx, p, def.module));
-        let ret = return_type(ctx, f, def.module);
-        let err = error_type(ctx, def.id, f, n, def.module);
+        let out = output(
+            &return_type(ctx, f, def.module),
+            &error_type(ctx, def.id, f, n, def.module),
+        );
         let allow = lint_allows(&n.method);
         quote! {
             #allow
-            fn #method(&self, ctx: &#rt::service::CallContext, #(#params: #types),*) -> ::std::result::Result<#ret, #err> {
-                <H as #name>::#method(&**self, ctx, #(#params),*)
+            fn #method(&self, ctx: &__rt::CallContext, #(#params: #types),*) -> #out {
+                <H as #name>::#method(self, ctx, #(#params),*)
             }
         }
     });
     quote! {
         #doc
+        #async_doc
         pub trait #name: #supertrait {
             #(#methods)*
         }
 
         /// A shared handler serves as well.
-        impl<H: #name + ?::std::marker::Sized> #name for ::std::sync::Arc<H> {
+        impl<H: #name + ?__rt::Sized> #name for __rt::Arc<H> {
             #(#delegates)*
         }
     }
 }
 
-/// The dispatch function of a service (shared with services that extend it)
-/// and its processor.
-fn dispatch(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenStream {
-    let rt = &ctx.rt;
-    let trait_name = naming::ident(&ctx.names[def.id.0 as usize]);
-    let fn_name = naming::ident(&format!(
-        "{}_dispatch",
-        naming::snake(&ctx.names[def.id.0 as usize])
-    ));
-    let processor = naming::ident(&format!("{}Processor", ctx.names[def.id.0 as usize]));
-    let arms = s
-        .functions
-        .iter()
-        .zip(all)
-        .map(|(f, n)| dispatch_arm(ctx, def, f, n));
+/// The name of the dispatch function of service `id`.
+fn dispatch_name(ctx: &Ctx<'_>, id: DefId) -> String {
+    format!("{}_dispatch", naming::snake(&ctx.names[id.0 as usize]))
+}
+
+/// The patterns that bind a method's arguments, and the same names as
+/// arguments of the handler call. IDL names cannot shadow `handler` or
+/// `ctx` (see [`names`]).
+fn bindings(n: &Names) -> (TokenStream, Vec<proc_macro2::Ident>) {
+    let names: Vec<_> = n.params.iter().map(|p| naming::ident(p)).collect();
+    (quote!((#(#names,)*)), names)
+}
+
+/// The body of a dispatch function: a `match` on the method name with
+/// `arms`, falling back to the dispatch of the service `s` extends.
+fn dispatch_body(ctx: &Ctx<'_>, def: &Def, s: &Service, arms: Vec<TokenStream>) -> TokenStream {
     let fallback = match s.extends {
         Some(base) => {
-            let base_fn = ctx.item_path(
-                base,
-                &format!("{}_dispatch", naming::snake(&ctx.names[base.0 as usize])),
-                def.module,
-            );
-            quote!(#base_fn(handler, ctx, header, input, output))
+            let base_fn = ctx.item_path(base, &dispatch_name(ctx, base), def.module);
+            quote!(#base_fn(handler, ctx, call))
         }
-        None => quote!(::std::result::Result::Ok(#rt::service::Processed::UnknownMethod)),
+        None => quote!(call.unknown()),
     };
-    let body = if s.functions.is_empty() {
-        match s.extends {
-            Some(_) => fallback,
-            None => quote! {
-                let _ = (handler, ctx, header, input, output);
-                ::std::result::Result::Ok(#rt::service::Processed::UnknownMethod)
-            },
+    if arms.is_empty() {
+        let unused = s.extends.is_none().then(|| quote!(let _ = (handler, ctx);));
+        return quote!(#unused #fallback);
+    }
+    quote! {
+        match call.method() {
+            #(#arms)*
+            _ => #fallback,
         }
-    } else {
-        let arms: Vec<_> = arms.collect();
-        // Only oneway methods and nothing to fall back to: nothing is written.
-        let unused = (s.extends.is_none() && s.functions.iter().all(|f| f.oneway))
-            .then(|| quote!(let _ = output;));
-        quote! {
-            #unused
-            match header.name.as_str() {
-                #(#arms)*
-                _ => #fallback,
-            }
-        }
-    };
+    }
+}
+
+/// The dispatch function of a service with blocking handlers (shared with
+/// services that extend it) and its `Processor`.
+fn dispatch(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenStream {
+    let service = &ctx.names[def.id.0 as usize];
+    let trait_name = naming::ident(service);
+    let fn_name = naming::ident(&dispatch_name(ctx, def.id));
+    let processor = naming::ident(&format!("{service}Processor"));
+    let arms = s.functions.iter().zip(all).map(|(f, n)| {
+        let wire_name = &f.name;
+        let method = naming::ident(&n.method);
+        let marker = method_type(ctx, def.id, n, def.module);
+        let (pattern, args) = bindings(n);
+        // Called through the trait: a base service may have a method of the
+        // same Rust name.
+        let call = quote!(#trait_name::#method(handler, ctx, #(#args),*));
+        let serve = if f.oneway {
+            quote!(oneway)
+        } else {
+            quote!(reply)
+        };
+        quote!(#wire_name => call.#serve(#marker, |#pattern| #call),)
+    });
+    let body = dispatch_body(ctx, def, s, arms.collect());
     let dispatch_doc = format!(
         " Serves one call of `{}` (or of a service it extends) with `handler`.",
         def.name
@@ -517,18 +679,11 @@ fn dispatch(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenStream
     quote! {
         #[doc = #dispatch_doc]
         #[doc(hidden)]
-        pub fn #fn_name<H, I, O>(
+        pub fn #fn_name<H: #trait_name + ?__rt::Sized>(
             handler: &H,
-            ctx: &#rt::service::CallContext,
-            header: &#rt::protocol::MessageHeader,
-            input: &mut I,
-            output: &mut O,
-        ) -> ::std::result::Result<#rt::service::Processed, #rt::service::ProcessError>
-        where
-            H: #trait_name + ?Sized,
-            I: #rt::protocol::InputProtocol,
-            O: #rt::protocol::OutputProtocol,
-        {
+            ctx: &__rt::CallContext,
+            call: __rt::Call<'_, impl __rt::InputProtocol, impl __rt::OutputProtocol>,
+        ) -> __rt::Result<__rt::Processed, __rt::ProcessError> {
             #body
         }
 
@@ -550,27 +705,112 @@ fn dispatch(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenStream
             }
         }
 
-        impl<H: #trait_name> #rt::service::Processor for #processor<H> {
-            fn process<I: #rt::protocol::InputProtocol, O: #rt::protocol::OutputProtocol>(
+        impl<H: #trait_name> __rt::Processor for #processor<H> {
+            fn process<I: __rt::InputProtocol, O: __rt::OutputProtocol>(
                 &self,
-                ctx: &#rt::service::CallContext,
-                header: &#rt::protocol::MessageHeader,
+                ctx: &__rt::CallContext,
+                header: &__rt::MessageHeader,
                 input: &mut I,
                 output: &mut O,
-            ) -> ::std::result::Result<#rt::service::Processed, #rt::service::ProcessError> {
-                #fn_name(&self.handler, ctx, header, input, output)
+            ) -> __rt::Result<__rt::Processed, __rt::ProcessError> {
+                #fn_name(&self.handler, ctx, __rt::Call::new(header, input, output))
             }
         }
     }
 }
 
-/// Reads a struct of `fields` into locals `a_0..`, naming `struct_name` in
-/// errors. Returns the statements.
+/// The dispatch function of a service with async handlers (shared with
+/// services that extend it) and its `AsyncProcessor`: arguments are decoded
+/// at once, and the future owns the handler (an `Arc`) and the context.
+fn dispatch_async(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> TokenStream {
+    let service = &ctx.names[def.id.0 as usize];
+    let trait_name = naming::ident(service);
+    let fn_name = naming::ident(&dispatch_name(ctx, def.id));
+    let processor = naming::ident(&format!("{service}Processor"));
+    let arms = s.functions.iter().zip(all).map(|(f, n)| {
+        let wire_name = &f.name;
+        let method = naming::ident(&n.method);
+        let marker = method_type(ctx, def.id, n, def.module);
+        let (pattern, args) = bindings(n);
+        let call = quote! {
+            move |#pattern| async move { #trait_name::#method(&*handler, &ctx, #(#args),*).await }
+        };
+        let serve = if f.oneway {
+            quote!(oneway)
+        } else {
+            quote!(reply)
+        };
+        quote!(#wire_name => call.#serve(#marker, #call),)
+    });
+    let body = dispatch_body(ctx, def, s, arms.collect());
+    let dispatch_doc = format!(
+        " Starts one call of `{}` (or of a service it extends) with `handler`.",
+        def.name
+    );
+    let processor_doc = format!(
+        " Serves service `{}` with an async handler: give it to the server's async mode.",
+        def.name
+    );
+    quote! {
+        #[doc = #dispatch_doc]
+        #[doc(hidden)]
+        pub fn #fn_name<H: #trait_name, R: __rt::Protocol>(
+            handler: __rt::Arc<H>,
+            ctx: __rt::Arc<__rt::CallContext>,
+            call: __rt::AsyncCall<'_, R>,
+        ) -> __rt::Result<__rt::Dispatch, __rt::ProcessError> {
+            #body
+        }
+
+        #[doc = #processor_doc]
+        #[derive(Debug, Default)]
+        pub struct #processor<H> {
+            handler: __rt::Arc<H>,
+        }
+
+        impl<H> ::std::clone::Clone for #processor<H> {
+            fn clone(&self) -> Self {
+                Self { handler: __rt::Arc::clone(&self.handler) }
+            }
+        }
+
+        impl<H: #trait_name> #processor<H> {
+            /// A processor calling `handler`.
+            pub fn new(handler: H) -> Self {
+                Self { handler: __rt::Arc::new(handler) }
+            }
+
+            /// A processor calling a shared handler.
+            pub fn from_arc(handler: __rt::Arc<H>) -> Self {
+                Self { handler }
+            }
+
+            /// The handler.
+            pub fn handler(&self) -> &__rt::Arc<H> {
+                &self.handler
+            }
+        }
+
+        impl<H: #trait_name> __rt::AsyncProcessor for #processor<H> {
+            fn dispatch<R: __rt::Protocol>(
+                &self,
+                ctx: __rt::Arc<__rt::CallContext>,
+                header: &__rt::MessageHeader,
+                input: &mut R::Reader,
+                limits: __rt::Limits,
+            ) -> __rt::Result<__rt::Dispatch, __rt::ProcessError> {
+                let call = __rt::AsyncCall::<R>::new(header, input, limits);
+                #fn_name(__rt::Arc::clone(&self.handler), ctx, call)
+            }
+        }
+    }
+}
+
 fn read_fields(ctx: &Ctx<'_>, struct_name: &str, fields: &[Field], from: FileId) -> TokenStream {
-    let locals = fields.iter().enumerate().map(|(i, f)| {
+    // Each local's type is inferred from the one assignment to it.
+    let locals = (0..fields.len()).map(|i| {
         let local = format_ident!("a_{}", i);
-        let ty = ctx.rust_type(&f.ty, from);
-        quote!(let mut #local: ::std::option::Option<#ty> = ::std::option::Option::None;)
+        quote!(let mut #local = __rt::None;)
     });
     let arms = fields.iter().enumerate().map(|(i, f)| {
         let local = format_ident!("a_{}", i);
@@ -580,9 +820,7 @@ fn read_fields(ctx: &Ctx<'_>, struct_name: &str, fields: &[Field], from: FileId)
         let fname = &f.name;
         quote! {
             (#fid, #tt) => {
-                #local = ::std::option::Option::Some(
-                    #read.map_err(|e| e.in_field(#struct_name, #fname, #fid))?,
-                );
+                #local = __rt::Some(#read.map_err(|e| e.in_field(#struct_name, #fname, #fid))?);
             }
         }
     });
@@ -623,191 +861,143 @@ fn write_field(ctx: &Ctx<'_>, f: &Field, value: TokenStream) -> TokenStream {
     }}
 }
 
-fn dispatch_arm(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> TokenStream {
-    let rt = &ctx.rt;
+/// What one method needs on the wire: its `<Stem>Method` unit struct, which
+/// reads the arguments and writes the result for the server and reads the
+/// result for the client, and the `<Stem>Args` a client writes.
+fn method_codecs(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> TokenStream {
+    let server = ctx.options.server;
+    let client = ctx.options.client;
+    let marker = naming::ident(&format!("{}Method", n.stem));
+    let what = format!("{}.{}", def.name, f.name);
+    let marker_item = (server || (client && !f.oneway)).then(|| {
+        let doc =
+            format!(" `{what}` on the wire: how its arguments and result are read and written.");
+        quote! {
+            #[doc = #doc]
+            #[doc(hidden)]
+            #[derive(Debug)]
+            pub struct #marker;
+        }
+    });
+    let decode = server.then(|| decode_args(ctx, def, f, &marker, &what));
+    let encode = (server && !f.oneway).then(|| encode_result(ctx, def, f, n, &marker));
+    let reply = (client && !f.oneway).then(|| read_reply(ctx, def, f, n, &marker));
+    let args = client.then(|| client_args(ctx, def, f, n));
+    quote! {
+        #marker_item
+        #decode
+        #encode
+        #reply
+        #args
+    }
+}
+
+/// `DecodeArgs`: the arguments as the handler takes them.
+fn decode_args(
+    ctx: &Ctx<'_>,
+    def: &Def,
+    f: &Function,
+    marker: &proc_macro2::Ident,
+    what: &str,
+) -> TokenStream {
     let module = def.module;
-    let wire_name = &f.name;
-    let trait_name = naming::ident(&ctx.names[def.id.0 as usize]);
-    let method = naming::ident(&n.method);
     let args_name = format!("{}_args", f.name);
-    let result_name = format!("{}_result", f.name);
     let read = read_fields(ctx, &args_name, &f.params, module);
-    // The decoded arguments stay in the locals `a_0..`, so no IDL name can
-    // shadow `handler`, `header`, `output` and the rest.
-    let locals: Vec<_> = (0..f.params.len())
-        .map(|i| format_ident!("a_{}", i))
-        .collect();
-    let types: Vec<_> = f
-        .params
-        .iter()
-        .map(|p| param_type(ctx, p, module))
-        .collect();
+    let types = f.params.iter().map(|p| param_type(ctx, p, module));
     // An argument the caller may leave out reaches the handler as an
     // `Option`. Another missing argument is its type's default where it has
     // one (as Apache's servers do), an error otherwise.
-    let takes = f.params.iter().zip(&locals).map(|(p, local)| {
+    let takes = f.params.iter().enumerate().map(|(i, p)| {
+        let local = format_ident!("a_{}", i);
         if omittable(p) {
             quote!(#local)
         } else if p.requiredness == Requiredness::Default && ctx.type_default(&p.ty) {
             quote!(#local.unwrap_or_default())
         } else {
             let (pname, fid) = (&p.name, Literal::i16_unsuffixed(p.id));
-            quote!(#local.ok_or_else(|| #rt::protocol::ProtocolError::missing(#args_name, #pname, #fid))?)
+            quote!(#local.ok_or_else(|| __rt::ProtocolError::missing(#args_name, #pname, #fid))?)
         }
     });
-    let decode = quote! {
-        let (#(#locals,)*): (#(#types,)*) = (|| -> #rt::protocol::Result<(#(#types,)*)> {
-            #read
-            input.read_message_end()?;
-            ::std::result::Result::Ok((#(#takes,)*))
-        })()
-        .map_err(#rt::service::ProcessError::Decode)?;
-    };
-    // Called through the trait: a base service may have a method of the same
-    // Rust name.
-    let call = quote!(#trait_name::#method(handler, ctx, #(#locals),*));
-    if f.oneway {
-        let what = format!("{}.{}", def.name, f.name);
-        return quote! {
-            #wire_name => {
-                #decode
-                // The caller expects no reply: the error is logged.
-                if let ::std::result::Result::Err(e) = #call {
-                    #rt::service::oneway_failed(#what, &e);
-                }
-                ::std::result::Result::Ok(#rt::service::Processed::Oneway)
-            }
-        };
-    }
-    let reply_begin = quote! {
-        output.write_message_begin(&#rt::protocol::MessageHeader {
-            name: header.name.clone(),
-            kind: #rt::MessageType::Reply,
-            seqid: header.seqid,
-        })?;
-        output.write_struct_begin(#result_name)?;
-    };
-    let reply_end = quote! {
-        output.write_field_stop()?;
-        output.write_struct_end()?;
-        output.write_message_end()
-    };
-    let success = match &f.returns {
-        Some(ty) => write_field(ctx, &success_field(ty, f), quote!(value)),
-        None => quote!(let _ = value;),
-    };
-    let error_arms = if f.throws.is_empty() {
-        quote! {
-            ::std::result::Result::Err(e) => #rt::service::write_exception(output, &header.name, header.seqid, e),
-        }
-    } else {
-        let error = error_type(ctx, def.id, f, n, module);
-        let arms = f.throws.iter().zip(&n.variants).map(|(t, v)| {
-            let v = naming::ident(v);
-            let write = write_field(ctx, t, quote!(e));
-            quote! {
-                ::std::result::Result::Err(#error::#v(e)) => {
-                    #reply_begin
-                    #write
-                    #reply_end
-                }
-            }
-        });
-        quote! {
-            #(#arms)*
-            ::std::result::Result::Err(#error::Application(e)) => {
-                #rt::service::write_exception(output, &header.name, header.seqid, e)
-            }
-        }
-    };
     quote! {
-        #wire_name => {
-            #decode
-            let result = #call;
-            (|| -> #rt::protocol::Result<()> {
-                match &result {
-                    ::std::result::Result::Ok(value) => {
-                        #reply_begin
-                        #success
-                        #reply_end
-                    }
-                    #error_arms
-                }
-            })()
-            .map_err(#rt::service::ProcessError::Encode)?;
-            ::std::result::Result::Ok(#rt::service::Processed::Replied)
+        impl __rt::DecodeArgs for #marker {
+            const NAME: &'static str = #what;
+            type Args = (#(#types,)*);
+
+            fn read_args<I: __rt::InputProtocol>(input: &mut I) -> __rt::CodecResult<Self::Args> {
+                #read
+                __rt::Ok((#(#takes,)*))
+            }
         }
     }
 }
 
-/// The arguments writer and result reader a client uses for one method.
-fn client_codecs(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> TokenStream {
-    let rt = &ctx.rt;
+/// `EncodeResult`: the result struct of a value or a declared exception.
+fn encode_result(
+    ctx: &Ctx<'_>,
+    def: &Def,
+    f: &Function,
+    n: &Names,
+    marker: &proc_macro2::Ident,
+) -> TokenStream {
     let module = def.module;
-    let args = naming::ident(&format!("{}Args", n.stem));
-    let args_name = format!("{}_args", f.name);
-    let params: Vec<_> = n.params.iter().map(|p| naming::ident(p)).collect();
-    let types: Vec<_> = f
-        .params
-        .iter()
-        .map(|p| param_type(ctx, p, module))
-        .collect();
-    let writes = f.params.iter().zip(&params).map(|(p, pn)| {
-        if omittable(p) {
-            // `None`: not sent, so the server sees the argument left out.
-            let write = write_field(ctx, p, quote!(value));
+    let result_name = format!("{}_result", f.name);
+    let ok = return_type(ctx, f, module);
+    let err = error_type(ctx, def.id, f, n, module);
+    let mut arms = Vec::new();
+    if let Some(ty) = &f.returns {
+        let write = write_field(ctx, &success_field(ty, f), quote!(value));
+        arms.push((quote!(__rt::Ok(value)), write));
+    }
+    for (t, v) in f.throws.iter().zip(&n.variants) {
+        let v = naming::ident(v);
+        let write = write_field(ctx, t, quote!(value));
+        arms.push((quote!(__rt::Err(#err::#v(value))), write));
+    }
+    // An application error is no field: it goes as an exception message.
+    let write = match arms.as_slice() {
+        [] => quote!(let _ = result;),
+        [(pattern, write)] => quote! {
+            if let #pattern = result #write
+        },
+        _ => {
+            let arms = arms
+                .iter()
+                .map(|(pattern, write)| quote!(#pattern => #write));
             quote! {
-                if let ::std::option::Option::Some(value) = self.#pn {
-                    #write
-                }
-            }
-        } else {
-            write_field(ctx, p, quote!(self.#pn))
-        }
-    });
-    let args_doc = format!(
-        " The arguments of `{}.{}`, for the client.",
-        def.name, f.name
-    );
-    let args_struct = if f.params.is_empty() {
-        quote! {
-            #[doc = #args_doc]
-            #[doc(hidden)]
-            #[derive(Debug)]
-            pub struct #args;
-
-            impl #rt::service::Args for #args {
-                fn write<O: #rt::protocol::OutputProtocol>(&self, output: &mut O) -> #rt::protocol::Result<()> {
-                    output.write_struct_begin(#args_name)?;
-                    output.write_field_stop()?;
-                    output.write_struct_end()
-                }
-            }
-        }
-    } else {
-        quote! {
-            #[doc = #args_doc]
-            #[doc(hidden)]
-            #[derive(Debug)]
-            pub struct #args<'a> {
-                #( pub #params: &'a #types, )*
-            }
-
-            impl #rt::service::Args for #args<'_> {
-                fn write<O: #rt::protocol::OutputProtocol>(&self, output: &mut O) -> #rt::protocol::Result<()> {
-                    output.write_struct_begin(#args_name)?;
-                    #(#writes)*
-                    output.write_field_stop()?;
-                    output.write_struct_end()
+                match result {
+                    #(#arms)*
+                    _ => {}
                 }
             }
         }
     };
-    if f.oneway {
-        return args_struct;
-    }
+    quote! {
+        impl __rt::EncodeResult for #marker {
+            type Ok = #ok;
+            type Err = #err;
 
-    let reply = naming::ident(&format!("{}Reply", n.stem));
+            fn write_result<O: __rt::OutputProtocol>(
+                result: &__rt::Result<#ok, #err>,
+                output: &mut O,
+            ) -> __rt::CodecResult<()> {
+                output.write_struct_begin(#result_name)?;
+                #write
+                output.write_field_stop()?;
+                output.write_struct_end()
+            }
+        }
+    }
+}
+
+/// `Reply`: the client reads the result struct.
+fn read_reply(
+    ctx: &Ctx<'_>,
+    def: &Def,
+    f: &Function,
+    n: &Names,
+    marker: &proc_macro2::Ident,
+) -> TokenStream {
+    let module = def.module;
     let result_name = format!("{}_result", f.name);
     let ok = return_type(ctx, f, module);
     let err = error_type(ctx, def.id, f, n, module);
@@ -822,52 +1012,93 @@ fn client_codecs(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> TokenStre
         let local = format_ident!("a_{}", i + offset);
         let v = naming::ident(v);
         quote! {
-            if let ::std::option::Option::Some(e) = #local {
-                return ::std::result::Result::Ok(::std::result::Result::Err(#err::#v(e)));
+            if let __rt::Some(e) = #local {
+                return __rt::Ok(__rt::Err(#err::#v(e)));
             }
         }
     });
     let value = if f.returns.is_some() {
         let method = &f.name;
         let missing = if f.throws.is_empty() {
-            quote!(#rt::service::missing_result(#method))
+            quote!(__rt::missing_result(#method))
         } else {
-            quote!(#err::Application(#rt::service::missing_result(#method)))
+            quote!(#err::Application(__rt::missing_result(#method)))
         };
-        quote! {
-            match a_0 {
-                ::std::option::Option::Some(value) => ::std::result::Result::Ok(::std::result::Result::Ok(value)),
-                ::std::option::Option::None => ::std::result::Result::Ok(::std::result::Result::Err(
-                    #missing,
-                )),
-            }
-        }
+        quote!(__rt::Ok(a_0.ok_or_else(|| #missing)))
     } else {
-        quote!(::std::result::Result::Ok(::std::result::Result::Ok(())))
+        quote!(__rt::Ok(__rt::Ok(())))
     };
-    let reply_doc = format!(
-        " Reads the result of `{}.{}`, for the client.",
-        def.name, f.name
-    );
     quote! {
-        #args_struct
-
-        #[doc = #reply_doc]
-        #[doc(hidden)]
-        #[derive(Debug)]
-        pub struct #reply;
-
-        impl #rt::service::Reply for #reply {
+        impl __rt::Reply for #marker {
             type Ok = #ok;
             type Err = #err;
 
-            #[allow(clippy::needless_return)]
-            fn read<I: #rt::protocol::InputProtocol>(
+            fn read<I: __rt::InputProtocol>(
                 input: &mut I,
-            ) -> #rt::protocol::Result<::std::result::Result<#ok, #err>> {
+            ) -> __rt::CodecResult<__rt::Result<#ok, #err>> {
                 #read
                 #(#exceptions)*
                 #value
+            }
+        }
+    }
+}
+
+/// `<Stem>Args`: the arguments a client writes, borrowed from the caller.
+fn client_args(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> TokenStream {
+    let module = def.module;
+    let args = naming::ident(&format!("{}Args", n.stem));
+    let args_name = format!("{}_args", f.name);
+    let doc = format!(
+        " The arguments of `{}.{}`, for the client.",
+        def.name, f.name
+    );
+    let params: Vec<_> = n.params.iter().map(|p| naming::ident(p)).collect();
+    let lifetime = if borrows(ctx, f) {
+        quote!('a)
+    } else {
+        TokenStream::new()
+    };
+    let generics = (!lifetime.is_empty()).then(|| quote!(<'a>));
+    let anonymous = (!lifetime.is_empty()).then(|| quote!(<'_>));
+    let types = f
+        .params
+        .iter()
+        .map(|p| client_param_type(ctx, p, module, &lifetime));
+    let writes = f.params.iter().zip(&params).map(|(p, pn)| {
+        // The field as a reference: borrowed already, or borrowed here.
+        let value = if passed_by_value(ctx, &p.ty) {
+            quote!(&self.#pn)
+        } else {
+            quote!(self.#pn)
+        };
+        if omittable(p) {
+            // `None`: not sent, so the server sees the argument left out.
+            let write = write_field(ctx, p, quote!(value));
+            quote! {
+                if let __rt::Some(value) = #value #write
+            }
+        } else {
+            write_field(ctx, p, value)
+        }
+    });
+    let fields = if f.params.is_empty() {
+        quote!(;)
+    } else {
+        quote!({ #( pub #params: #types, )* })
+    };
+    quote! {
+        #[doc = #doc]
+        #[doc(hidden)]
+        #[derive(Debug)]
+        pub struct #args #generics #fields
+
+        impl __rt::Args for #args #anonymous {
+            fn write<O: __rt::OutputProtocol>(&self, output: &mut O) -> __rt::CodecResult<()> {
+                output.write_struct_begin(#args_name)?;
+                #(#writes)*
+                output.write_field_stop()?;
+                output.write_struct_end()
             }
         }
     }
@@ -892,12 +1123,22 @@ fn client_functions(ctx: &Ctx<'_>, id: DefId) -> Vec<(DefId, usize)> {
     out
 }
 
-/// The functions a client of `id` offers with the Rust name of each: a name
-/// the client's own methods (`connect`, `new`, `connection`) or a nearer
-/// service's method took gets a `_`.
+/// The names of the blocking client's own methods.
+const CLIENT_OWN: &[&str] = &["connect", "new", "connection"];
+
+/// The names of the async client's own methods.
+const ASYNC_CLIENT_OWN: &[&str] = &["new", "from_client", "client", "with_call_options"];
+
+/// The functions the blocking client of `id` offers with the Rust name of
+/// each: a name the client's own methods (`connect`, `new`, `connection`)
+/// or a nearer service's method took gets a `_`.
 pub(super) fn client_methods(ctx: &Ctx<'_>, id: DefId) -> Vec<(DefId, usize, String)> {
-    let mut used: std::collections::HashSet<String> =
-        ["connect", "new", "connection"].map(String::from).into();
+    client_methods_beside(ctx, id, CLIENT_OWN)
+}
+
+/// [`client_methods`] for a client whose own methods are `own`.
+fn client_methods_beside(ctx: &Ctx<'_>, id: DefId, own: &[&str]) -> Vec<(DefId, usize, String)> {
+    let mut used: std::collections::HashSet<String> = own.iter().map(|s| s.to_string()).collect();
     let mut names_of = std::collections::HashMap::new();
     client_functions(ctx, id)
         .into_iter()
@@ -941,58 +1182,87 @@ fn client_omitted_docs(ctx: &Ctx<'_>, f: &Function, n: &Names) -> TokenStream {
     }
 }
 
-fn client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
-    let rt = &ctx.rt;
+/// One client method per function the client of `id` offers, as `method`
+/// builds it from (the function, its names, the Rust method name, its doc
+/// lines and parameters).
+fn client_method_items(
+    ctx: &Ctx<'_>,
+    def: &Def,
+    own: &[&str],
+    method: impl Fn(&Function, &Names, DefId, TokenStream, TokenStream) -> TokenStream,
+) -> Vec<TokenStream> {
     let module = def.module;
-    let client = naming::ident(&format!("{}Client", ctx.names[def.id.0 as usize]));
-    // The client's own methods are taken.
-    let methods = client_methods(ctx, def.id).into_iter().filter_map(|(sid, i, name)| {
-        let sdef = ctx.ir.def(sid);
-        let DefKind::Service(s) = &sdef.kind else {
-            return None;
-        };
-        let f = &s.functions[i];
-        let n = names(ctx, sid, &method_names(s), i, f);
-        let renamed = (name != n.method).then(|| {
-            let line = format!(
-                " `{}.{}` in the IDL: `{}` is taken here.",
-                sdef.name, f.name, n.method
-            );
-            quote!(#[doc = ""] #[doc = #line])
-        });
-        let method = naming::ident(&name);
-        let params: Vec<_> = n.params.iter().map(|p| naming::ident(p)).collect();
-        let types: Vec<_> = f.params.iter().map(|p| param_type(ctx, p, module)).collect();
-        let args = ctx.item_path(sid, &format!("{}Args", n.stem), module);
-        let args_value = if f.params.is_empty() {
-            quote!(#args)
-        } else {
-            quote!(#args { #(#params: &#params,)* })
-        };
-        let wire_name = &f.name;
-        let doc = docs(&f.doc);
-        let omitted = client_omitted_docs(ctx, f, &n);
-        let allow = lint_allows(&name);
-        let doc = quote!(#doc #renamed #omitted #allow);
-        if f.oneway {
-            return Some(quote! {
-                #doc
-                ///
-                /// `oneway`: returns once the call is sent; no reply comes.
-                pub fn #method(&mut self, #(#params: #types),*) -> ::std::result::Result<(), #rt::client::ClientError> {
-                    self.inner.send_oneway(#wire_name, &#args_value)
+    client_methods_beside(ctx, def.id, own)
+        .into_iter()
+        .filter_map(|(sid, i, name)| {
+            let sdef = ctx.ir.def(sid);
+            let DefKind::Service(s) = &sdef.kind else {
+                return None;
+            };
+            let f = &s.functions[i];
+            let n = names(ctx, sid, &method_names(s), i, f);
+            let renamed = (name != n.method).then(|| {
+                let line = format!(
+                    " `{}.{}` in the IDL: `{}` is taken here.",
+                    sdef.name, f.name, n.method
+                );
+                quote!(#[doc = ""] #[doc = #line])
+            });
+            let ident = naming::ident(&name);
+            let params = f.params.iter().zip(&n.params).map(|(p, pn)| {
+                let pn = naming::ident(pn);
+                let ty = client_param_type(ctx, p, module, &TokenStream::new());
+                quote!(#pn: #ty)
+            });
+            let doc = docs(&f.doc);
+            let omitted = client_omitted_docs(ctx, f, &n);
+            let allow = lint_allows(&name);
+            let oneway = f.oneway.then(|| {
+                quote! {
+                    #[doc = ""]
+                    #[doc = " `oneway`: returns once the call is sent; no reply comes."]
                 }
             });
-        }
-        let reply = ctx.item_path(sid, &format!("{}Reply", n.stem), module);
-        let ok = return_type(ctx, f, module);
-        let err = error_type(ctx, sid, f, &n, module);
-        Some(quote! {
-            #doc
-            pub fn #method(&mut self, #(#params: #types),*) -> ::std::result::Result<#ok, #rt::client::CallError<#err>> {
-                self.inner.call::<#reply, _>(#wire_name, &#args_value)
-            }
+            let attrs = quote!(#doc #renamed #omitted #oneway #allow);
+            let params = quote!(#(#params),*);
+            Some(method(f, &n, sid, quote!(#attrs pub fn #ident), params))
         })
+        .collect()
+}
+
+/// The value of a method's `<Stem>Args`, from the parameters of the same
+/// names.
+fn args_value(ctx: &Ctx<'_>, sid: DefId, n: &Names, from: FileId) -> TokenStream {
+    let args = ctx.item_path(sid, &format!("{}Args", n.stem), from);
+    if n.params.is_empty() {
+        args
+    } else {
+        let params = n.params.iter().map(|p| naming::ident(p));
+        quote!(#args { #(#params),* })
+    }
+}
+
+fn client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
+    let module = def.module;
+    let client = naming::ident(&format!("{}Client", ctx.names[def.id.0 as usize]));
+    let methods = client_method_items(ctx, def, CLIENT_OWN, |f, n, sid, head, params| {
+        let wire_name = &f.name;
+        let args = args_value(ctx, sid, n, module);
+        if f.oneway {
+            return quote! {
+                #head(&mut self, #params) -> __rt::Result<(), __rt::ClientError> {
+                    self.inner.send_oneway(#wire_name, &#args)
+                }
+            };
+        }
+        let marker = method_type(ctx, sid, n, module);
+        let ok = return_type(ctx, f, module);
+        let err = error_type(ctx, sid, f, n, module);
+        quote! {
+            #head(&mut self, #params) -> __rt::Result<#ok, __rt::CallError<#err>> {
+                self.inner.call::<#marker, _>(#wire_name, &#args)
+            }
+        }
     });
     let doc = format!(
         " A client of service `{}`: one connection, one call at a time.",
@@ -1004,8 +1274,8 @@ fn client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
         /// Generic over the framing and the protocols: the built-in ones by
         /// default, or one's own through `Client::with_parts`.
         #[derive(Debug)]
-        pub struct #client<T = #rt::transport::AnyTransport, X = #rt::protocol::Standard> {
-            inner: #rt::client::Client<T, X>,
+        pub struct #client<T = __rt::AnyTransport, X = __rt::Standard> {
+            inner: __rt::Client<T, X>,
         }
 
         impl #client {
@@ -1015,24 +1285,98 @@ fn client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
             /// # Errors
             ///
             /// When the connection cannot be made.
-            pub fn connect<A: ::std::net::ToSocketAddrs>(
-                addr: A,
-                options: #rt::client::ClientOptions,
-            ) -> ::std::result::Result<Self, #rt::client::ClientError> {
-                ::std::result::Result::Ok(Self::new(#rt::client::Client::connect(addr, options)?))
+            pub fn connect(
+                addr: impl __rt::ToSocketAddrs,
+                options: __rt::ClientOptions,
+            ) -> __rt::Result<Self, __rt::ClientError> {
+                __rt::Ok(Self::new(__rt::Client::connect(addr, options)?))
             }
         }
 
-        impl<T: #rt::transport::Transport, X: #rt::protocol::Protocols> #client<T, X> {
+        impl<T: __rt::Transport, X: __rt::Protocols> #client<T, X> {
             /// A client over an open connection.
-            pub fn new(inner: #rt::client::Client<T, X>) -> Self {
+            pub fn new(inner: __rt::Client<T, X>) -> Self {
                 Self { inner }
             }
 
             /// The connection: set headers for the next call, or change
             /// timeouts.
-            pub fn connection(&mut self) -> &mut #rt::client::Client<T, X> {
+            pub fn connection(&mut self) -> &mut __rt::Client<T, X> {
                 &mut self.inner
+            }
+
+            #(#methods)*
+        }
+    }
+}
+
+fn async_client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
+    let module = def.module;
+    let client = naming::ident(&format!("{}AsyncClient", ctx.names[def.id.0 as usize]));
+    let methods = client_method_items(ctx, def, ASYNC_CLIENT_OWN, |f, n, sid, head, params| {
+        let wire_name = &f.name;
+        let args = args_value(ctx, sid, n, module);
+        // Boxed only when the arguments borrow (see `boxed`).
+        let boxed = |call: TokenStream| {
+            if borrows(ctx, f) {
+                quote!(__rt::boxed(#call))
+            } else {
+                call
+            }
+        };
+        if f.oneway {
+            let call = boxed(quote!(self.inner.send_oneway(#wire_name, &#args)));
+            return quote! {
+                #head(&self, #params) -> impl __rt::Future<Output = __rt::Result<(), __rt::ClientError>> + __rt::Send + 'static {
+                    #call
+                }
+            };
+        }
+        let marker = method_type(ctx, sid, n, module);
+        let ok = return_type(ctx, f, module);
+        let err = error_type(ctx, sid, f, n, module);
+        let call = boxed(quote!(self.inner.call::<#marker, _>(#wire_name, &#args)));
+        quote! {
+            #head(&self, #params) -> impl __rt::Future<Output = __rt::Result<#ok, __rt::CallError<#err>>> + __rt::Send + 'static {
+                #call
+            }
+        }
+    });
+    let doc = format!(
+        " An async client of service `{}`: cheap to clone, shared by any number of tasks.",
+        def.name
+    );
+    quote! {
+        #[doc = #doc]
+        ///
+        /// Each method encodes its arguments at once and returns a future
+        /// that borrows nothing, to await or to spawn.
+        #[derive(Clone, Debug)]
+        pub struct #client {
+            inner: __rt::AsyncClient,
+        }
+
+        impl #client {
+            /// A client of the server at `addr`; connections are made as
+            /// calls need them.
+            pub fn new(addr: __rt::SocketAddr, options: __rt::AsyncClientOptions) -> Self {
+                Self::from_client(__rt::AsyncClient::new(addr, options))
+            }
+
+            /// A client over `inner`.
+            pub fn from_client(inner: __rt::AsyncClient) -> Self {
+                Self { inner }
+            }
+
+            /// The untyped client underneath.
+            pub fn client(&self) -> &__rt::AsyncClient {
+                &self.inner
+            }
+
+            /// The same client (sharing its connections) with `call` for
+            /// every call made through it: timeouts, headers.
+            pub fn with_call_options(&self, call: __rt::CallOptions) -> Self {
+                Self::from_client(self.inner.with_call_options(call))
             }
 
             #(#methods)*

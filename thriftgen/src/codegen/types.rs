@@ -50,7 +50,8 @@ pub(super) fn def_names(ir: &Ir) -> Vec<String> {
                 *slot = name;
             }
         }
-        // A service brings types of its own (`FooClient`, `FooGetArgs`, ...):
+        // A service brings types of its own (`FooClient`, `FooGetArgs`,
+        // `FooGetMethod`, ...):
         // another definition of the module that has one of their names
         // moves aside (`FooClient1`), as names that convert alike do.
         let mut derived = HashSet::new();
@@ -58,10 +59,11 @@ pub(super) fn def_names(ir: &Ir) -> Vec<String> {
             if let (DefKind::Service(s), Some(name)) = (&ir.def(id).kind, names.get(id.0 as usize))
             {
                 derived.insert(format!("{name}Client"));
+                derived.insert(format!("{name}AsyncClient"));
                 derived.insert(format!("{name}Processor"));
                 for method in super::services::method_names(s) {
                     let stem = format!("{name}{}", naming::upper_camel(&method));
-                    for suffix in ["Args", "Reply", "Error"] {
+                    for suffix in ["Args", "Method", "Error"] {
                         derived.insert(format!("{stem}{suffix}"));
                     }
                 }

@@ -1,27 +1,24 @@
-//! The client side: a [`Client`] is one blocking connection that sends a
-//! call and reads its reply, in any transport and protocol. Generated
-//! `<Service>Client`s wrap one and add typed methods.
+//! The blocking client: one connection, one call at a time.
 //!
-//! A call that fails in the middle (a timeout, a malformed reply) leaves the
-//! connection in an unknown state, so the client refuses further calls;
-//! connect again.
+//! A call that fails in the middle (a timeout, a malformed reply, a closed
+//! socket) leaves the connection in an unknown state, so it is closed. The
+//! next call dials the same address again (for clients made with
+//! [`Client::connect`]); the failed call itself is never retried, since the
+//! server may have run it and a Thrift call need not be idempotent.
 
+use super::{decode_reply, encode_frame, CallError, ClientError};
 use crate::buffer::{read_into, ReadOutcome};
-use crate::protocol::{
-    ApplicationException, InputProtocol, Limits, MessageHeader, OutputProtocol, Protocol,
-    ProtocolError, ProtocolVisitor, Protocols, Standard,
-};
+use crate::protocol::{Limits, MessageHeader, Protocols, Standard};
 use crate::service::{Args, Reply};
 use crate::transport::{
-    AnyTransport, Dialect, FrameInfo, Headers, ProtocolId, Transport, TransportError,
-    TransportErrorKind, TransportLimits,
+    AnyTransport, Dialect, FrameInfo, Headers, ProtocolId, Transport, TransportLimits,
 };
 use crate::wire::MessageType;
 use crate::ByteString;
-use bytes::{Bytes, BytesMut};
-use std::fmt;
+use bytes::BytesMut;
 use std::io::{self, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 /// How a [`Client`] talks to its server.
@@ -79,101 +76,15 @@ impl ClientOptions {
     }
 }
 
-/// Why a call did not get an answer.
-#[derive(Debug)]
-pub enum ClientError {
-    /// The socket failed or timed out.
-    Io(io::Error),
-    /// The reply's framing was invalid.
-    Transport(TransportError),
-    /// The call could not be encoded, or the reply decoded.
-    Protocol(ProtocolError),
-    /// The reply does not answer the call (wrong sequence id, method name or
-    /// message type), or the server closed the connection.
-    BadReply(String),
-    /// An earlier call failed half-way; the connection is unusable.
-    Broken,
-}
-
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClientError::Io(e) => write!(f, "connection failed: {e}"),
-            ClientError::Transport(e) => write!(f, "bad reply frame: {e}"),
-            ClientError::Protocol(e) => write!(f, "protocol error: {e}"),
-            ClientError::BadReply(why) => write!(f, "bad reply: {why}"),
-            ClientError::Broken => f.write_str("the connection broke in an earlier call"),
-        }
-    }
-}
-
-impl std::error::Error for ClientError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ClientError::Io(e) => Some(e),
-            ClientError::Transport(e) => Some(e),
-            ClientError::Protocol(e) => Some(e),
-            ClientError::BadReply(_) | ClientError::Broken => None,
-        }
-    }
-}
-
-impl From<io::Error> for ClientError {
-    fn from(e: io::Error) -> ClientError {
-        ClientError::Io(e)
-    }
-}
-
-impl From<TransportError> for ClientError {
-    fn from(e: TransportError) -> ClientError {
-        ClientError::Transport(e)
-    }
-}
-
-impl From<ProtocolError> for ClientError {
-    fn from(e: ProtocolError) -> ClientError {
-        ClientError::Protocol(e)
-    }
-}
-
-/// The error of a typed call: the service answered with one of the method's
-/// exceptions (or an application error), or there was no valid answer.
-#[derive(Debug)]
-pub enum CallError<E> {
-    /// The server's answer: a declared exception or an
-    /// [`ApplicationException`].
-    Service(E),
-    /// No valid answer.
-    Client(ClientError),
-}
-
-impl<E: fmt::Display> fmt::Display for CallError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CallError::Service(e) => write!(f, "the service answered with an error: {e}"),
-            CallError::Client(e) => fmt::Display::fmt(e, f),
-        }
-    }
-}
-
-impl<E: std::error::Error + 'static> std::error::Error for CallError<E> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            CallError::Service(e) => Some(e),
-            CallError::Client(e) => Some(e),
-        }
-    }
-}
-
-impl<E> From<ClientError> for CallError<E> {
-    fn from(e: ClientError) -> CallError<E> {
-        CallError::Client(e)
-    }
-}
-
 /// One connection to a server; one call at a time. Generic over the
 /// framing: the built-in dialects by default ([`ClientOptions::dialect`]),
 /// or a [`Transport`] of one's own ([`Client::with_transport`]).
+///
+/// A client made with [`Client::connect`] keeps the addresses it resolved:
+/// after a call fails half-way (or when the server is seen to have closed
+/// the idle connection, before a call is sent), the next call dials again.
+/// The failed call is returned as an error and not retried. A client made
+/// from a stream cannot dial, and answers [`ClientError::Broken`] instead.
 #[derive(Debug)]
 pub struct Client<T = AnyTransport, X = Standard> {
     stream: TcpStream,
@@ -186,10 +97,23 @@ pub struct Client<T = AnyTransport, X = Standard> {
     headers: Headers,
     reply_headers: Headers,
     broken: bool,
+    /// A call went over this connection (so the peer may have closed it).
+    used: bool,
+    redial: Option<Redial<T>>,
+}
+
+/// How a [`Client`] dials again.
+#[derive(Debug)]
+struct Redial<T> {
+    addrs: Vec<SocketAddr>,
+    /// A fresh transport for a new connection (one may hold per-stream state).
+    transport: fn(&ClientOptions) -> T,
 }
 
 impl Client {
-    /// Connects to `addr` (each address it resolves to in turn).
+    /// Connects to `addr` (each address it resolves to in turn). The
+    /// addresses are kept: after a broken connection the next call dials
+    /// again.
     ///
     /// # Errors
     ///
@@ -198,23 +122,18 @@ impl Client {
         addr: A,
         options: ClientOptions,
     ) -> Result<Client, ClientError> {
-        let mut last = None;
-        for addr in addr.to_socket_addrs()? {
-            let stream = match options.connect_timeout {
-                Some(timeout) => TcpStream::connect_timeout(&addr, timeout),
-                None => TcpStream::connect(addr),
-            };
-            match stream {
-                Ok(stream) => return Client::from_stream(stream, options),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(ClientError::Io(last.unwrap_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
-        })))
+        let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+        let stream = dial(&addrs, &options)?;
+        let mut client = Client::from_stream(stream, options)?;
+        client.redial = Some(Redial {
+            addrs,
+            transport: |options| AnyTransport::new(options.dialect, options.transport_limits),
+        });
+        Ok(client)
     }
 
-    /// A client over a connected stream.
+    /// A client over a connected stream. It cannot dial again: after a
+    /// broken connection its calls fail with [`ClientError::Broken`].
     ///
     /// # Errors
     ///
@@ -228,7 +147,7 @@ impl Client {
 impl<T: Transport> Client<T> {
     /// A client over a connected stream that frames calls with `transport`
     /// (`options.dialect` is then only passed to it in each call's
-    /// [`FrameInfo`]).
+    /// [`FrameInfo`]). It cannot dial again.
     ///
     /// # Errors
     ///
@@ -245,7 +164,8 @@ impl<T: Transport> Client<T> {
 impl<T: Transport, X: Protocols> Client<T, X> {
     /// A client over a connected stream that frames calls with `transport`
     /// and speaks `protocols` (for a protocol of one's own, named by
-    /// `ProtocolId::Other` in [`ClientOptions::protocol`]).
+    /// `ProtocolId::Other` in [`ClientOptions::protocol`]). It cannot dial
+    /// again.
     ///
     /// # Errors
     ///
@@ -256,9 +176,7 @@ impl<T: Transport, X: Protocols> Client<T, X> {
         transport: T,
         protocols: X,
     ) -> Result<Client<T, X>, ClientError> {
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(options.read_timeout)?;
-        stream.set_write_timeout(options.write_timeout)?;
+        configure(&stream, &options)?;
         Ok(Client {
             stream,
             transport,
@@ -270,6 +188,8 @@ impl<T: Transport, X: Protocols> Client<T, X> {
             headers: Headers::default(),
             reply_headers: Headers::default(),
             broken: false,
+            used: false,
+            redial: None,
         })
     }
 
@@ -278,7 +198,7 @@ impl<T: Transport, X: Protocols> Client<T, X> {
         &self.options
     }
 
-    /// Sets the read timeout for the next calls.
+    /// Sets the read timeout for the next calls (and later connections).
     ///
     /// # Errors
     ///
@@ -286,6 +206,35 @@ impl<T: Transport, X: Protocols> Client<T, X> {
     pub fn set_read_timeout(&mut self, timeout: Option<Duration>) -> Result<(), ClientError> {
         self.stream.set_read_timeout(timeout)?;
         self.options.read_timeout = timeout;
+        Ok(())
+    }
+
+    /// Whether the connection broke in an earlier call (the next call then
+    /// dials again, or fails with [`ClientError::Broken`] for a client made
+    /// from a stream).
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    /// Closes the connection and dials the same address again now, rather
+    /// than at the next call.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Broken`] for a client made from a stream; the dial's
+    /// error when no address accepts (the client stays broken, and the next
+    /// call tries again).
+    pub fn reconnect(&mut self) -> Result<(), ClientError> {
+        let Some(redial) = &self.redial else {
+            return Err(ClientError::Broken);
+        };
+        self.broken = true;
+        let stream = dial(&redial.addrs, &self.options)?;
+        self.transport = (redial.transport)(&self.options);
+        self.stream = stream;
+        self.input.clear();
+        self.broken = false;
+        self.used = false;
         Ok(())
     }
 
@@ -311,11 +260,15 @@ impl<T: Transport, X: Protocols> Client<T, X> {
 
     /// Calls `method` with `args` and reads its reply.
     ///
+    /// When an earlier call broke the connection, this one dials again
+    /// first. A call that fails is not retried (the server may have run it).
+    ///
     /// # Errors
     ///
     /// [`CallError::Service`] with the declared exception or application
     /// error the server answered, [`CallError::Client`] when there was no
-    /// valid answer.
+    /// valid answer (the connection is then closed, and the next call dials
+    /// again).
     pub fn call<R: Reply, A: Args>(
         &mut self,
         method: &'static str,
@@ -352,15 +305,26 @@ impl<T: Transport, X: Protocols> Client<T, X> {
         }
     }
 
+    /// Makes sure there is a usable connection: dials again after a broken
+    /// one, or when the server closed the idle one (nothing was sent on it
+    /// since, so dialing again loses nothing).
+    fn ready(&mut self) -> Result<(), ClientError> {
+        if !self.broken && self.used && self.redial.is_some() && peer_gone(&self.stream) {
+            self.broken = true;
+        }
+        if self.broken {
+            self.reconnect()?;
+        }
+        Ok(())
+    }
+
     fn send<A: Args>(
         &mut self,
         method: &'static str,
         kind: MessageType,
         args: &A,
     ) -> Result<i32, ClientError> {
-        if self.broken {
-            return Err(ClientError::Broken);
-        }
+        self.ready()?;
         self.seqid = self.seqid.wrapping_add(1);
         let header = MessageHeader {
             name: self.name(method),
@@ -373,17 +337,16 @@ impl<T: Transport, X: Protocols> Client<T, X> {
         info.framed_payload = self.options.framed_payload;
         self.reply_headers.clear();
         self.out.clear();
-        let start = self.transport.begin(&mut self.out, &info)?;
-        let encode = Encode {
-            out: &mut self.out,
-            limits: self.options.limits,
-            header: &header,
+        encode_frame(
+            &mut self.transport,
+            &self.protocols,
+            &mut self.out,
+            &info,
+            self.options.limits,
+            &header,
             args,
-        };
-        self.protocols
-            .visit(self.options.protocol, encode)
-            .ok_or_else(|| unsupported(self.options.protocol))??;
-        self.transport.finish(&mut self.out, start, &info)?;
+        )?;
+        self.used = true;
         if let Err(e) = self.stream.write_all(&self.out) {
             self.broken = true;
             return Err(e.into());
@@ -418,108 +381,62 @@ impl<T: Transport, X: Protocols> Client<T, X> {
                 }
             }
         };
-        self.reply_headers = frame.info.headers;
-        let decode = Decode::<R> {
-            payload: frame.payload,
-            limits: self.options.limits,
-            method,
-            seqid,
-            reply: std::marker::PhantomData,
+        let mut frame = frame;
+        self.reply_headers = std::mem::take(&mut frame.info.headers);
+        decode_reply::<R, X>(&self.protocols, frame, self.options.limits, method, seqid)
+    }
+}
+
+/// Connects to the first of `addrs` that accepts within the connect timeout.
+fn dial(addrs: &[SocketAddr], options: &ClientOptions) -> Result<TcpStream, ClientError> {
+    let mut last = None;
+    for addr in addrs {
+        let stream = match options.connect_timeout {
+            Some(timeout) => TcpStream::connect_timeout(addr, timeout),
+            None => TcpStream::connect(addr),
         };
-        self.protocols
-            .visit(frame.info.protocol, decode)
-            .ok_or_else(|| unsupported(frame.info.protocol))?
-    }
-}
-
-fn unsupported(protocol: ProtocolId) -> ClientError {
-    ClientError::Transport(TransportError::new(
-        TransportErrorKind::UnsupportedProtocol,
-        format!("this client does not speak {protocol:?}"),
-    ))
-}
-
-/// Writes a call's message in whichever protocol is chosen.
-struct Encode<'a, A> {
-    out: &'a mut BytesMut,
-    limits: Limits,
-    header: &'a MessageHeader,
-    args: &'a A,
-}
-
-impl<A: Args> ProtocolVisitor for Encode<'_, A> {
-    type Output = Result<(), ProtocolError>;
-
-    fn visit<P: Protocol>(self) -> Self::Output {
-        write_message(
-            &mut P::writer(self.out, self.limits),
-            self.header,
-            self.args,
-        )
-    }
-}
-
-/// Reads a reply's message in whichever protocol its frame names.
-struct Decode<'a, R> {
-    payload: Bytes,
-    limits: Limits,
-    method: &'a str,
-    seqid: i32,
-    reply: std::marker::PhantomData<R>,
-}
-
-impl<R: Reply> ProtocolVisitor for Decode<'_, R> {
-    type Output = Result<Result<R::Ok, R::Err>, ClientError>;
-
-    fn visit<P: Protocol>(self) -> Self::Output {
-        read_reply::<R, _>(
-            &mut P::reader(self.payload, self.limits),
-            self.method,
-            self.seqid,
-        )
-    }
-}
-
-fn write_message<O: OutputProtocol, A: Args>(
-    output: &mut O,
-    header: &MessageHeader,
-    args: &A,
-) -> Result<(), ProtocolError> {
-    output.write_message_begin(header)?;
-    args.write(output)?;
-    output.write_message_end()
-}
-
-fn read_reply<R: Reply, I: InputProtocol>(
-    input: &mut I,
-    method: &str,
-    seqid: i32,
-) -> Result<Result<R::Ok, R::Err>, ClientError> {
-    let header = input.read_message_begin()?;
-    // A multiplexing server may answer with or without the service prefix.
-    let name = header.name.as_str();
-    let name = name.rsplit_once(':').map_or(name, |(_, m)| m);
-    if name != method {
-        return Err(ClientError::BadReply(format!(
-            "the reply is for method `{}`, not `{method}`",
-            header.name.as_str()
-        )));
-    }
-    if header.seqid != seqid {
-        return Err(ClientError::BadReply(format!(
-            "the reply has sequence id {}, not {seqid}",
-            header.seqid
-        )));
-    }
-    let result = match header.kind {
-        MessageType::Reply => R::read(input)?,
-        MessageType::Exception => Err(ApplicationException::read(input)?.into()),
-        other => {
-            return Err(ClientError::BadReply(format!(
-                "a {other:?} message in reply to a call"
-            )))
+        match stream {
+            Ok(stream) => {
+                configure(&stream, options)?;
+                return Ok(stream);
+            }
+            Err(e) => last = Some(e),
         }
+    }
+    Err(ClientError::Io(last.unwrap_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
+    })))
+}
+
+fn configure(stream: &TcpStream, options: &ClientOptions) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(options.read_timeout)?;
+    stream.set_write_timeout(options.write_timeout)
+}
+
+/// Whether the idle connection can no longer carry a call: the server
+/// closed it (or reset it), or sent bytes nobody asked for. One
+/// non-blocking peek, no state changed.
+fn peer_gone(stream: &TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    // SAFETY: the buffer is a live local of the length given; the file
+    // descriptor is open while `stream` lives; MSG_PEEK leaves the socket's
+    // data in place and MSG_DONTWAIT keeps the call from blocking.
+    let n = unsafe {
+        libc::recv(
+            stream.as_raw_fd(),
+            byte.as_mut_ptr().cast(),
+            byte.len(),
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
     };
-    input.read_message_end()?;
-    Ok(result)
+    if n >= 0 {
+        // 0: closed; more: stray bytes, which would be read as the reply.
+        return true;
+    }
+    let err = io::Error::last_os_error();
+    !matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
 }
