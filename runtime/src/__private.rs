@@ -13,9 +13,10 @@
 //!   handler, for a [`Processor`];
 //! - [`AsyncCall::reply`] and [`AsyncCall::oneway`] with an async one, for
 //!   an [`AsyncProcessor`];
-//! - clients call [`Client::call`] and [`AsyncClient::call`] directly.
+//! - blocking clients call [`Client::call`]; async ones
+//!   [`AsyncClient::prepare`] then [`AsyncClient::call_prepared`], so the
+//!   future a generated method returns borrows none of its arguments.
 
-use crate::wire::MessageType;
 use bytes::BytesMut;
 
 pub use crate::client::{
@@ -29,7 +30,7 @@ pub use crate::service::{
     Args, AsyncProcessor, CallContext, Dispatch, ProcessError, Processed, Processor, Reply,
 };
 pub use crate::transport::{AnyTransport, Transport};
-pub use crate::wire::TType;
+pub use crate::wire::{MessageType, TType};
 pub use std::future::Future;
 pub use std::marker::{Send, Sized, Sync};
 pub use std::net::{SocketAddr, ToSocketAddrs};
@@ -297,20 +298,6 @@ fn encode_reply<M: EncodeResult, R: Protocol>(
     result: &Result<M::Ok, M::Err>,
 ) -> CodecResult<()> {
     write_reply::<M>(&mut R::writer(buf, limits), header, result)
-}
-
-/// `future`, boxed: its type then names none of the lifetimes of the
-/// arguments it was made from.
-///
-/// [`AsyncClient::call`]'s future borrows nothing, but its type is generic
-/// over the arguments' type, which a generated client's borrows; without
-/// precise capturing (`use<..>`, Rust 1.82) a generated method cannot return
-/// it as `impl Future + 'static` unboxed.
-pub fn boxed<F>(future: F) -> std::pin::Pin<Box<dyn Future<Output = F::Output> + Send + 'static>>
-where
-    F: Future + Send + 'static,
-{
-    Box::pin(future)
 }
 
 /// Logs the error a `oneway` handler returned, which has no caller to go to:

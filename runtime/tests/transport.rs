@@ -1027,7 +1027,7 @@ fn nesting_up_to_the_limit_is_fine() {
     for _ in 1..depth {
         binary.extend_from_slice(&[0x0c, 0x00, 0x01]);
     }
-    binary.extend(std::iter::repeat(0x00).take(depth));
+    binary.extend(std::iter::repeat_n(0x00, depth));
     assert_eq!(message_len(&binary, 1 << 20), Ok(Some(binary.len())));
 }
 

@@ -1,18 +1,21 @@
 //! Async handlers on loopback: the generated async traits of
 //! `idl/good/services.thrift` (`Builder::async_handlers`), implemented with
 //! `async fn`s that await, served by the server's async mode and called
-//! through the generated `OrderServiceAsyncClient`.
+//! through the generated `OrderServiceAsyncClient`: every dialect the server
+//! detects, both protocols, pooled and multiplexed connections.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use thriftgen_runtime::{
-    ApplicationException, AsyncClientOptions, CallContext, CallError, Dialect, ProtocolId, Server,
+    ApplicationException, AsyncClientOptions, CallContext, CallError, CallOptions, Dialect,
+    ProtocolId, Server,
 };
 use thriftgen_tests::gen_async::services::{
-    Health, Order, OrderNotFound, OrderService, OrderServiceAsyncClient, OrderServiceGetError,
-    OrderServicePlaceError, OrderServiceProcessor, Unauthorized,
+    Health, Order, OrderNotFound, OrderService, OrderServiceAsyncClient, OrderServiceGetArgs,
+    OrderServiceGetError, OrderServiceGetMethod, OrderServicePlaceError, OrderServiceProcessor,
+    Unauthorized,
 };
 
 /// A shop whose every method awaits before it answers.
@@ -24,7 +27,7 @@ struct Shop {
 
 /// Stands for the I/O a real handler awaits.
 async fn io() {
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    tokio::time::sleep(Duration::from_millis(2)).await;
 }
 
 impl Health for Shop {
@@ -42,6 +45,10 @@ impl OrderService for Shop {
     async fn get(&self, ctx: &CallContext, id: i64) -> Result<Order, OrderServiceGetError> {
         io().await;
         ctx.set_reply_header("served-by", "async");
+        // A header of the call comes back in the reply.
+        if let Some(user) = ctx.headers().get("user") {
+            ctx.set_reply_header("hello", user.to_vec());
+        }
         let found = self.orders.lock().unwrap().get(&id).cloned();
         found.ok_or_else(|| OrderNotFound { id }.into())
     }
@@ -112,6 +119,24 @@ fn order(id: i64, customer: &str) -> Order {
     }
 }
 
+/// Every dialect the server detects (TTHeader twice: its payload bare, and
+/// framed as Kitex's `TTHeaderFramed` sends it), with both protocols.
+fn every_wire() -> Vec<(Dialect, ProtocolId, bool)> {
+    let mut wires = Vec::new();
+    for (dialect, framed_payload) in [
+        (Dialect::Buffered, false),
+        (Dialect::Framed, false),
+        (Dialect::Header, false),
+        (Dialect::TTHeader, false),
+        (Dialect::TTHeader, true),
+    ] {
+        for protocol in [ProtocolId::Binary, ProtocolId::Compact] {
+            wires.push((dialect, protocol, framed_payload));
+        }
+    }
+    wires
+}
+
 #[test]
 fn async_handlers_serve_the_async_client() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -125,61 +150,93 @@ fn async_handlers_serve_the_async_client() {
         .bind("127.0.0.1:0")
         .unwrap();
     let addr = server.local_addr();
-    for (dialect, protocol) in [
-        (Dialect::Framed, ProtocolId::Binary),
-        (Dialect::Header, ProtocolId::Compact),
-    ] {
-        runtime.block_on(async {
-            let client =
-                OrderServiceAsyncClient::new(addr, AsyncClientOptions::pooled(dialect, protocol));
-            // Arguments by reference; the future borrows none of them.
-            let placing = client.place(&order(1, "ann"));
-            assert_eq!(placing.await.unwrap(), 1);
-            assert_eq!(client.place(&order(2, "ann")).await.unwrap(), 2);
-            assert!(matches!(
-                client.place(&order(3, "")).await,
-                Err(CallError::Service(OrderServicePlaceError::Unauthorized(_)))
-            ));
-            assert_eq!(client.get(1).await.unwrap(), order(1, "ann"));
-            match client.get(99).await {
-                Err(CallError::Service(OrderServiceGetError::OrderNotFound(e))) => {
-                    assert_eq!(e.id, 99)
-                }
-                other => panic!("expected OrderNotFound, got {other:?}"),
-            }
-            let ids: Vec<i64> = client
-                .by_customer("ann", Some(1))
-                .await
-                .unwrap()
-                .iter()
-                .map(|o| o.id)
-                .collect();
-            assert_eq!(ids, [2]);
-            // Inherited from `Health`, through the base's dispatch.
-            assert!(client.ping().await.unwrap());
-            // Many calls in flight at once from spawned tasks: each handler
-            // awaits, none holds a poller.
-            let calls: Vec<_> = (0..16)
-                .map(|i| tokio::spawn(client.get(1 + i % 2)))
-                .collect();
-            for (i, call) in calls.into_iter().enumerate() {
-                assert_eq!(call.await.unwrap().unwrap().id, 1 + i as i64 % 2);
-            }
-            let before = shop.audits.load(Ordering::SeqCst);
-            client.audit("placed", &HashMap::new()).await.unwrap();
-            // The oneway call is done when the next call's reply is back
-            // only if it ran first; wait for it instead.
-            for _ in 0..200 {
-                if shop.audits.load(Ordering::SeqCst) > before {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            assert!(shop.audits.load(Ordering::SeqCst) > before);
-            client.cancel(2).await.unwrap();
-            assert_eq!(client.counts().await.unwrap()["orders"], 1);
-            client.place(&order(2, "ann")).await.unwrap();
-        });
+    for (dialect, protocol, framed_payload) in every_wire() {
+        for (strategy, options) in [
+            ("pooled", AsyncClientOptions::pooled(dialect, protocol)),
+            (
+                "multiplexed",
+                AsyncClientOptions::multiplexed(dialect, protocol),
+            ),
+        ] {
+            let wire =
+                format!("{dialect:?} {protocol:?} framed_payload={framed_payload} {strategy}");
+            let options = AsyncClientOptions {
+                framed_payload,
+                ..options
+            };
+            let client = OrderServiceAsyncClient::new(addr, options);
+            runtime.block_on(conversation(&shop, &client, dialect, &wire));
+        }
     }
     server.shutdown(Duration::from_secs(5));
+}
+
+/// One client's calls: every shape of method, typed errors, calls in flight
+/// at once, and (for the header dialects) reply headers.
+async fn conversation(shop: &Shop, client: &OrderServiceAsyncClient, dialect: Dialect, wire: &str) {
+    // Arguments by reference; the future borrows none of them.
+    let placing = client.place(&order(1, "ann"));
+    assert_eq!(placing.await.unwrap(), 1, "{wire}");
+    assert_eq!(client.place(&order(2, "ann")).await.unwrap(), 2, "{wire}");
+    assert!(
+        matches!(
+            client.place(&order(3, "")).await,
+            Err(CallError::Service(OrderServicePlaceError::Unauthorized(_)))
+        ),
+        "{wire}"
+    );
+    assert_eq!(client.get(1).await.unwrap(), order(1, "ann"), "{wire}");
+    match client.get(99).await {
+        Err(CallError::Service(OrderServiceGetError::OrderNotFound(e))) => {
+            assert_eq!(e.id, 99, "{wire}")
+        }
+        other => panic!("{wire}: expected OrderNotFound, got {other:?}"),
+    }
+    let ids: Vec<i64> = client
+        .by_customer("ann", Some(1))
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(ids, [2], "{wire}");
+    // Inherited from `Health`, through the base's dispatch.
+    assert!(client.ping().await.unwrap(), "{wire}");
+    // Many calls in flight at once from spawned tasks: each handler awaits,
+    // none holds a poller.
+    let calls: Vec<_> = (0..16)
+        .map(|i| tokio::spawn(client.get(1 + i % 2)))
+        .collect();
+    for (i, call) in calls.into_iter().enumerate() {
+        assert_eq!(call.await.unwrap().unwrap().id, 1 + i as i64 % 2, "{wire}");
+    }
+    // Reply headers, through the untyped client underneath: THeader and
+    // TTHeader carry them, the other dialects have none to carry.
+    let traced = client.with_call_options(CallOptions::new().header("user", "ann"));
+    let (found, headers) = traced
+        .client()
+        .call_with_headers::<OrderServiceGetMethod, _>("get", &OrderServiceGetArgs { id: 1 })
+        .await
+        .unwrap();
+    assert_eq!(found, order(1, "ann"), "{wire}");
+    if matches!(dialect, Dialect::Header | Dialect::TTHeader) {
+        assert_eq!(headers.get("served-by"), Some(&b"async"[..]), "{wire}");
+        assert_eq!(headers.get("hello"), Some(&b"ann"[..]), "{wire}");
+    } else {
+        assert!(headers.is_empty(), "{wire}: {headers:?}");
+    }
+    let before = shop.audits.load(Ordering::SeqCst);
+    client.audit("placed", &HashMap::new()).await.unwrap();
+    // The oneway call is done when the next call's reply is back only if it
+    // ran first; wait for it instead.
+    for _ in 0..500 {
+        if shop.audits.load(Ordering::SeqCst) > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert!(shop.audits.load(Ordering::SeqCst) > before, "{wire}");
+    client.cancel(2).await.unwrap();
+    assert_eq!(client.counts().await.unwrap()["orders"], 1, "{wire}");
+    client.place(&order(2, "ann")).await.unwrap();
 }

@@ -434,7 +434,7 @@ const UNICODE: &str = "ASCII, Ünïcödé, Ελληνικά, Русский, ע�
 fn big_string() -> String {
     let unit = "a€😀ß"; // 1 + 3 + 4 + 2 bytes
     let mut text = unit.repeat(MIB / unit.len());
-    text.extend(std::iter::repeat('x').take(MIB - text.len()));
+    text.extend(std::iter::repeat_n('x', MIB - text.len()));
     text
 }
 
@@ -809,8 +809,8 @@ fn check_insanity(s: &mut Session) -> Outcome {
         // "An Insanity with no field set": unset, or written as empty
         // containers.
         let empty = &inner[&Numberz::SIX];
-        if !empty.user_map.as_ref().map_or(true, HashMap::is_empty)
-            || !empty.xtructs.as_ref().map_or(true, Vec::is_empty)
+        if !empty.user_map.as_ref().is_none_or(HashMap::is_empty)
+            || !empty.xtructs.as_ref().is_none_or(Vec::is_empty)
         {
             return Err(format!(
                 "{label}: [2][SIX]: expected an empty Insanity, got {}",

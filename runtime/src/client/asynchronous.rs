@@ -451,8 +451,8 @@ impl AsyncClient {
         R::Err: Send + 'static,
         A: Args,
     {
-        let call = self.call_with_headers::<R, A>(method, args);
-        async move { call.await.map(|(value, _headers)| value) }
+        let prepared = self.prepare(method, MessageType::Call, args);
+        self.call_prepared::<R>(prepared)
     }
 
     /// [`AsyncClient::call`], also giving the reply's headers (THeader and
@@ -475,10 +475,51 @@ impl AsyncClient {
         R::Err: Send + 'static,
         A: Args,
     {
-        let request = self.encode(method, MessageType::Call, args);
+        let prepared = self.prepare(method, MessageType::Call, args);
+        self.exchange_prepared::<R>(prepared)
+    }
+
+    /// Encodes a call now, to be sent by [`AsyncClient::call_prepared`] or
+    /// [`AsyncClient::send_prepared`]: what generated clients do, so that the
+    /// future they return is generic over the reply alone and borrows none
+    /// of the arguments.
+    #[doc(hidden)]
+    pub fn prepare<A: Args>(&self, method: &'static str, kind: MessageType, args: &A) -> Prepared {
+        Prepared {
+            request: self.encode(method, kind, args),
+            timeout: self.timeout(),
+        }
+    }
+
+    /// Sends a call [`prepare`](AsyncClient::prepare)d with
+    /// [`MessageType::Call`] and reads its reply.
+    #[doc(hidden)]
+    pub fn call_prepared<R>(
+        &self,
+        prepared: Prepared,
+    ) -> impl Future<Output = Result<R::Ok, CallError<R::Err>>> + Send + 'static
+    where
+        R: Reply + 'static,
+        R::Ok: Send + 'static,
+        R::Err: Send + 'static,
+    {
+        let exchange = self.exchange_prepared::<R>(prepared);
+        async move { exchange.await.map(|(value, _headers)| value) }
+    }
+
+    /// [`AsyncClient::call_prepared`], with the reply's headers.
+    fn exchange_prepared<R>(
+        &self,
+        prepared: Prepared,
+    ) -> impl Future<Output = Result<(R::Ok, Headers), CallError<R::Err>>> + Send + 'static
+    where
+        R: Reply + 'static,
+        R::Ok: Send + 'static,
+        R::Err: Send + 'static,
+    {
         let inner = self.inner.clone();
-        let timeout = self.timeout();
         async move {
+            let Prepared { request, timeout } = prepared;
             let request = request?;
             let exchange = inner.exchange::<R>(request);
             let (result, headers) = match timeout {
@@ -506,10 +547,20 @@ impl AsyncClient {
         method: &'static str,
         args: &A,
     ) -> impl Future<Output = Result<(), ClientError>> + Send + 'static {
-        let request = self.encode(method, MessageType::Oneway, args);
+        let prepared = self.prepare(method, MessageType::Oneway, args);
+        self.send_prepared(prepared)
+    }
+
+    /// Sends a `oneway` call [`prepare`](AsyncClient::prepare)d with
+    /// [`MessageType::Oneway`].
+    #[doc(hidden)]
+    pub fn send_prepared(
+        &self,
+        prepared: Prepared,
+    ) -> impl Future<Output = Result<(), ClientError>> + Send + 'static {
         let inner = self.inner.clone();
-        let timeout = self.timeout();
         async move {
+            let Prepared { request, timeout } = prepared;
             let request = request?;
             let send = async {
                 match &inner.backend {
@@ -620,4 +671,12 @@ impl fmt::Debug for AsyncClient {
             .field("stats", &self.stats())
             .finish()
     }
+}
+
+/// A call encoded by [`AsyncClient::prepare`], not sent yet.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Prepared {
+    request: Result<Request, ClientError>,
+    timeout: Option<Duration>,
 }

@@ -136,6 +136,15 @@ pub struct ServerOptions {
     /// unknown to Apache's). `None`: no server deadline. Sync handlers
     /// cannot be stopped mid-call and have none.
     pub call_timeout: Option<Duration>,
+    /// Async handlers only: poll each call's future once on the poller
+    /// before handing it to tokio (default `true`). A handler that answers
+    /// without waiting for anything (its first poll is ready) is then
+    /// answered with no hop to a tokio worker and back, which saves two
+    /// cross-thread wake-ups per call; one that awaits something pending is
+    /// spawned and finishes on tokio. Turn it off when handlers do
+    /// CPU-heavy or blocking work before their first `.await`, which would
+    /// otherwise stall the poller's other connections.
+    pub first_poll_inline: bool,
     /// Connections beyond this many are closed as soon as they are accepted
     /// (default 100,000).
     pub max_connections: usize,
@@ -169,6 +178,7 @@ impl Default for ServerOptions {
             per_connection: PerConnection::Sequential,
             max_calls_in_flight: 10_000,
             call_timeout: Some(Duration::from_secs(60)),
+            first_poll_inline: true,
             max_connections: 100_000,
             read_timeout: Some(Duration::from_secs(30)),
             idle_timeout: Some(Duration::from_secs(600)),

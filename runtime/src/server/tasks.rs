@@ -47,6 +47,7 @@ pub(super) struct Tasks<A> {
     processor: A,
     runtime: Handle,
     call_timeout: Option<Duration>,
+    first_poll_inline: bool,
 }
 
 impl<A> Tasks<A> {
@@ -55,6 +56,7 @@ impl<A> Tasks<A> {
             processor,
             runtime,
             call_timeout: options.call_timeout,
+            first_poll_inline: options.first_poll_inline,
         }
     }
 }
@@ -97,7 +99,17 @@ impl<A: AsyncProcessor> Engine for Tasks<A> {
             timeout,
             task: None,
         };
-        match dispatched.run {
+        let run = if self.first_poll_inline {
+            first_poll(
+                &self.runtime,
+                dispatched.run,
+                &async_call.name,
+                &dispatched.span,
+            )
+        } else {
+            dispatched.run
+        };
+        match run {
             Run::Now(completion) => Started::Pending(Pending::task(async_call, Some(completion))),
             run => {
                 async_call.deadline = timeout.map(|t| call.now + t);
@@ -501,6 +513,41 @@ impl Drop for Report {
                 message,
             ));
         }
+    }
+}
+
+/// Polls the call's future once on the poller, in `runtime`'s context (so
+/// tokio's timers and I/O may be used), and returns what it came to: a
+/// handler that answers without waiting for anything is answered here, with
+/// no hop to a tokio worker and back; one that waits is spawned as it is,
+/// and tokio polls it again with the task's own waker.
+fn first_poll(runtime: &Handle, run: Run, method: &ByteString, span: &tracing::Span) -> Run {
+    let _runtime = runtime.enter();
+    let _span = span.enter();
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    match run {
+        Run::Reply(mut future) => {
+            match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
+                Ok(Poll::Ready(Ok(body))) => Run::Now(Completion::Reply(body)),
+                Ok(Poll::Ready(Err(e))) => {
+                    tracing::warn!(error = %e, "cannot encode a reply");
+                    Run::Now(Completion::failed(
+                        ApplicationErrorKind::INTERNAL_ERROR,
+                        e.to_string(),
+                    ))
+                }
+                Ok(Poll::Pending) => Run::Reply(future),
+                Err(panic) => Run::Now(panicked(method, &*panic)),
+            }
+        }
+        Run::Oneway(mut future) => {
+            match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
+                Ok(Poll::Ready(())) => Run::Now(Completion::Ran),
+                Ok(Poll::Pending) => Run::Oneway(future),
+                Err(panic) => Run::Now(panicked(method, &*panic)),
+            }
+        }
+        now @ Run::Now(_) => now,
     }
 }
 

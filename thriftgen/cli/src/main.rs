@@ -43,6 +43,11 @@ enum Command {
     /// services it extends, answering "not implemented"),
     /// `examples/client.rs` and a README.
     ///
+    /// With `--async` the handlers are `async fn`s on a tokio runtime:
+    /// `build.rs` sets `async_handlers(true)`, `src/main.rs` serves with
+    /// `Server::new_async` (`--addr`, `--pollers`, `--threads`) and the
+    /// example calls the generated async client.
+    ///
     /// Run it again after the IDL changed: files that exist are never
     /// rewritten, except that `src/handler.rs` gets stubs for new methods
     /// inserted (and `impl` blocks for new services appended); methods that
@@ -94,6 +99,12 @@ struct NewArgs {
     /// this `thriftgen`'s Cargo.toml).
     #[arg(long, value_name = "URL")]
     git: Option<String>,
+
+    /// Async handlers: `async fn` stubs, served on a multi-thread tokio
+    /// runtime, and an example with the async client. A crate made so
+    /// records it, and later runs add `async fn` stubs without the flag.
+    #[arg(long = "async")]
+    async_handlers: bool,
 }
 
 #[derive(Args, Debug)]
@@ -235,6 +246,13 @@ fn new_crate(args: NewArgs) -> ExitCode {
             }
         },
     };
+    let mode = match new::handler_mode(&args.name, args.async_handlers) {
+        Ok(mode) => mode,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let checked = match thriftgen::analyze(&[&idl], &include_dirs).into_result() {
         Ok(checked) => checked,
         Err(err) => {
@@ -244,10 +262,14 @@ fn new_crate(args: NewArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let options = thriftgen::codegen::Options {
+        async_handlers: mode.asynchronous,
+        ..thriftgen::codegen::Options::default()
+    };
     let services = match thriftgen::codegen::scaffold::scaffold(
         &checked.ir,
         &checked.sources,
-        &thriftgen::codegen::Options::default(),
+        &options,
         "crate::gen",
         &args.services,
     ) {
@@ -269,6 +291,7 @@ fn new_crate(args: NewArgs) -> ExitCode {
         include_dirs: &include_dirs,
         sources: &sources,
         dependency: &dependency,
+        mode: &mode,
     };
     match new::run(&request, &services) {
         Ok(report) => {

@@ -6,6 +6,10 @@
 //! `src/handler.rs` gets stubs for new methods inserted into its `impl`
 //! blocks (and `impl` blocks for new services appended), leaving every byte
 //! the user wrote in place.
+//!
+//! With `--async` the crate's handlers are `async fn`s served on a tokio
+//! runtime (the templates in `template/async/`); the crate records that in
+//! its `Cargo.toml`, so that later runs add `async fn` stubs.
 
 use proc_macro2::LineColumn;
 use std::collections::BTreeSet;
@@ -18,6 +22,11 @@ const BUILD_RS: &str = include_str!("../template/build.rs.in");
 const MAIN_RS: &str = include_str!("../template/src/main.rs.in");
 const CLIENT_RS: &str = include_str!("../template/examples/client.rs.in");
 const README: &str = include_str!("../template/README.md.in");
+const ASYNC_CARGO_TOML: &str = include_str!("../template/async/Cargo.toml.in");
+const ASYNC_BUILD_RS: &str = include_str!("../template/async/build.rs.in");
+const ASYNC_MAIN_RS: &str = include_str!("../template/async/src/main.rs.in");
+const ASYNC_CLIENT_RS: &str = include_str!("../template/async/examples/client.rs.in");
+const ASYNC_README: &str = include_str!("../template/async/README.md.in");
 
 /// What `new` was asked.
 pub struct Request<'a> {
@@ -32,6 +41,95 @@ pub struct Request<'a> {
     pub sources: &'a [PathBuf],
     /// How the crate depends on the runtime and the generator.
     pub dependency: &'a Dependency,
+    /// Blocking or async handlers (see [`handler_mode`]).
+    pub mode: &'a HandlerMode,
+}
+
+/// Whether the crate's handlers block or are `async fn`s, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandlerMode {
+    /// `async fn` handlers on a tokio runtime.
+    pub asynchronous: bool,
+    /// Where the choice came from, for the report.
+    why: &'static str,
+}
+
+impl HandlerMode {
+    /// One line for the report.
+    fn describe(&self) -> String {
+        let what = if self.asynchronous {
+            "async fns on a tokio runtime"
+        } else {
+            "blocking"
+        };
+        format!("handlers {what} ({})", self.why)
+    }
+}
+
+/// Chooses blocking or async handlers: `--async` for a new crate; for one
+/// made before, what it records (`async-handlers = true` under
+/// `[package.metadata.thriftgen]`) or, failing that, whether its
+/// `src/handler.rs` has `async fn`s.
+///
+/// # Errors
+///
+/// When `--async` is asked of a crate made with blocking handlers: its
+/// `build.rs` and `src/main.rs` are the user's and are never rewritten.
+pub fn handler_mode(dir: &Path, asked: bool) -> Result<HandlerMode, String> {
+    let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+        return Ok(HandlerMode {
+            asynchronous: asked,
+            why: if asked {
+                "`--async`; recorded in Cargo.toml"
+            } else {
+                "`--async` for async fns on a tokio runtime"
+            },
+        });
+    };
+    let recorded = metadata_value(&manifest, "async-handlers").is_some_and(|v| v == "true");
+    let found = || {
+        std::fs::read_to_string(dir.join("src/handler.rs"))
+            .is_ok_and(|text| has_async_methods(&text))
+    };
+    let mode = if recorded {
+        HandlerMode {
+            asynchronous: true,
+            why: "as Cargo.toml records: `async-handlers = true`",
+        }
+    } else if found() {
+        HandlerMode {
+            asynchronous: true,
+            why: "src/handler.rs has `async fn`s",
+        }
+    } else {
+        HandlerMode {
+            asynchronous: false,
+            why: "as the crate was made",
+        }
+    };
+    if asked && !mode.asynchronous {
+        return Err(format!(
+            "`{}` was made with blocking handlers: `--async` does not rewrite its \
+             build.rs and src/main.rs\n\
+             help: scaffold another crate with `--async` to see what changes, or drop `--async`",
+            dir.display()
+        ));
+    }
+    Ok(mode)
+}
+
+/// Whether an `impl` block of `text` (a handler file) has an `async fn`.
+fn has_async_methods(text: &str) -> bool {
+    let Ok(file) = syn::parse_file(text) else {
+        return false;
+    };
+    file.items.iter().any(|item| match item {
+        syn::Item::Impl(block) => block.items.iter().any(|i| match i {
+            syn::ImplItem::Fn(f) => f.sig.asyncness.is_some(),
+            _ => false,
+        }),
+        _ => false,
+    })
 }
 
 /// How `--runtime-dep` was given on the command line.
@@ -162,21 +260,13 @@ pub fn recorded_idl(dir: &Path) -> Result<(PathBuf, Vec<PathBuf>), String> {
             manifest.display()
         )
     })?;
-    let table = text
-        .split_once(METADATA)
-        .map(|(_, rest)| rest.split("\n[").next().unwrap_or(rest))
-        .ok_or_else(|| {
-            format!(
-                "{} has no `{METADATA}` table naming the IDL: give `--idl FILE`",
-                manifest.display()
-            )
-        })?;
-    let value = |key: &str| {
-        table.lines().find_map(|line| {
-            let (k, v) = line.split_once('=')?;
-            (k.trim() == key).then(|| v.trim().to_string())
-        })
-    };
+    if !text.contains(METADATA) {
+        return Err(format!(
+            "{} has no `{METADATA}` table naming the IDL: give `--idl FILE`",
+            manifest.display()
+        ));
+    }
+    let value = |key: &str| metadata_value(&text, key);
     let idl = value("idl")
         .and_then(|v| unquote(&v))
         .ok_or_else(|| format!("{}: `idl` is missing from `{METADATA}`", manifest.display()))?;
@@ -189,6 +279,17 @@ pub fn recorded_idl(dir: &Path) -> Result<(PathBuf, Vec<PathBuf>), String> {
         .map(|d| dir.join(d))
         .collect();
     Ok((dir.join(idl), includes))
+}
+
+/// The value of `key` in the `[package.metadata.thriftgen]` table of the
+/// manifest `text`, as written (`"idl/shop.thrift"`, `true`).
+fn metadata_value(text: &str, key: &str) -> Option<String> {
+    let (_, rest) = text.split_once(METADATA)?;
+    let table = rest.split("\n[").next().unwrap_or(rest);
+    table.lines().find_map(|line| {
+        let (k, v) = line.split_once('=')?;
+        (k.trim() == key).then(|| v.trim().to_string())
+    })
 }
 
 /// A TOML basic string's contents (`"a\\b"` gives `a\b`).
@@ -216,7 +317,8 @@ pub fn run(req: &Request<'_>, services: &[ServiceScaffold]) -> Result<Vec<String
         .dir
         .canonicalize()
         .map_err(|e| format!("{}: {e}", req.dir.display()))?;
-    let mut report = Vec::new();
+    let asynchronous = req.mode.asynchronous;
+    let mut report = vec![req.mode.describe()];
     let copy = copy_idl(&crate_dir, req, &mut report)?;
     let quoted = |p: &str| format!("{p:?}");
     let includes: Vec<String> = copy.include_dirs.iter().map(|d| quoted(d)).collect();
@@ -234,20 +336,38 @@ pub fn run(req: &Request<'_>, services: &[ServiceScaffold]) -> Result<Vec<String
                 format!("&[{}]", includes.join(", "))
             },
         ),
+        (
+            "include_dir_calls",
+            includes
+                .iter()
+                .map(|d| format!("        .include_dir({d})\n"))
+                .collect(),
+        ),
         ("services", describe(&names)),
         ("runtime_dep", req.dependency.toml("runtime")),
         ("thriftgen_dep", req.dependency.toml("thriftgen")),
-        ("processor", processor(services)),
-        ("client_path", client_path(services)),
-        ("client_calls", client_calls(services)),
+        ("processor", processor(services, asynchronous)),
+        ("client_path", client_path(services, asynchronous)),
+        ("client_calls", client_calls(services, asynchronous)),
     ];
-    for (path, template) in [
-        ("Cargo.toml", CARGO_TOML),
-        ("build.rs", BUILD_RS),
-        ("src/main.rs", MAIN_RS),
-        ("examples/client.rs", CLIENT_RS),
-        ("README.md", README),
-    ] {
+    let templates = if asynchronous {
+        [
+            ("Cargo.toml", ASYNC_CARGO_TOML),
+            ("build.rs", ASYNC_BUILD_RS),
+            ("src/main.rs", ASYNC_MAIN_RS),
+            ("examples/client.rs", ASYNC_CLIENT_RS),
+            ("README.md", ASYNC_README),
+        ]
+    } else {
+        [
+            ("Cargo.toml", CARGO_TOML),
+            ("build.rs", BUILD_RS),
+            ("src/main.rs", MAIN_RS),
+            ("examples/client.rs", CLIENT_RS),
+            ("README.md", README),
+        ]
+    };
+    for (path, template) in templates {
         let target = req.dir.join(path);
         if target.exists() {
             report.push(format!("kept     {path} (exists; never rewritten)"));
@@ -446,45 +566,54 @@ fn describe(names: &[&str]) -> String {
     }
 }
 
-fn processor(services: &[ServiceScaffold]) -> String {
+/// The expression `src/main.rs` serves, over `handler`, an `Arc<Handler>`.
+fn processor(services: &[ServiceScaffold], asynchronous: bool) -> String {
+    // A blocking processor takes any handler (`Arc<Handler>` is one); an
+    // async one holds an `Arc` itself.
+    let make = |s: &ServiceScaffold| {
+        if asynchronous {
+            format!("{}::from_arc(Arc::clone(&handler))", s.processor_path)
+        } else {
+            format!("{}::new(Arc::clone(&handler))", s.processor_path)
+        }
+    };
     match services {
         [] => "thriftgen_runtime::service::NoService".to_string(),
-        [one] => format!("{}::new(Arc::clone(&handler))", one.processor_path),
+        [one] => make(one),
         [first, rest @ ..] => {
             // Several services on one port: `Service:method` names route to
             // each, plain names to the first.
-            let mut out = format!(
-                "Multiplexed::new({:?}, {}::new(Arc::clone(&handler)))",
-                first.idl_name, first.processor_path
-            );
+            let mut out = format!("Multiplexed::new({:?}, {})", first.idl_name, make(first));
             for s in rest {
-                let _ = write!(
-                    out,
-                    "\n        .with({:?}, {}::new(Arc::clone(&handler)))",
-                    s.idl_name, s.processor_path
-                );
+                let _ = write!(out, "\n        .with({:?}, {})", s.idl_name, make(s));
             }
-            let _ = write!(
-                out,
-                "\n        .with_default({}::new(Arc::clone(&handler)))",
-                first.processor_path
-            );
+            let _ = write!(out, "\n        .with_default({})", make(first));
             out
         }
     }
 }
 
-fn client_path(services: &[ServiceScaffold]) -> String {
-    services
-        .first()
-        .map_or_else(|| "()".to_string(), |s| s.client_path.clone())
+fn client_path(services: &[ServiceScaffold], asynchronous: bool) -> String {
+    let Some(first) = services.first() else {
+        return "()".to_string();
+    };
+    if asynchronous {
+        first.async_client_path.clone()
+    } else {
+        first.client_path.clone()
+    }
 }
 
 /// Calls of the first service's methods that take no argument or only
 /// arguments with defaults (at most three).
-fn client_calls(services: &[ServiceScaffold]) -> String {
+fn client_calls(services: &[ServiceScaffold], asynchronous: bool) -> String {
+    let (mutable, call_end) = if asynchronous {
+        ("", ".await")
+    } else {
+        ("mut ", "")
+    };
     let Some(first) = services.first() else {
-        return "    let _ = &mut client;".to_string();
+        return format!("    let _ = &{mutable}client;");
     };
     let mut out = String::new();
     let calls = first
@@ -497,12 +626,16 @@ fn client_calls(services: &[ServiceScaffold]) -> String {
         let args = &m.example_args;
         let _ = writeln!(
             out,
-            "    println!(\"{}.{} -> {{:?}}\", client.{}({args}));",
+            "    println!(\"{}.{} -> {{:?}}\", client.{}({args}){call_end});",
             t.idl_name, m.name, m.client_name
         );
     }
     if out.is_empty() {
-        out.push_str("    // Call a method here, for example `client.some_method(args)?`.\n    let _ = &mut client;\n");
+        let _ = writeln!(
+            out,
+            "    // Call a method here, for example `client.some_method(args){call_end}?`.\n    \
+             let _ = &{mutable}client;"
+        );
     }
     out.trim_end().to_string()
 }

@@ -1,9 +1,9 @@
 //! `thriftgen new`: scaffolding a crate, then living with a growing IDL.
 //!
 //! The fast tests check the files; `scaffolded_crate_builds_serves_and_answers`
-//! builds the crate with cargo, runs its server and calls it (it compiles the
-//! crate's dependencies, so it is `#[ignore]`d here and run by `.ci/run` and
-//! `just template`).
+//! and `async_scaffold_builds_serves_and_answers` build the crate with cargo,
+//! run its server and call it (they compile the crate's dependencies, so they
+//! are `#[ignore]`d here and run by `.ci/run` and `just template`).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -37,9 +37,14 @@ fn new(dir: &Path, idl: &Path) -> String {
 
 /// `thriftgen new DIR/shop-server ARGS...`, which must succeed.
 fn new_with(dir: &Path, args: &[&std::ffi::OsStr]) -> String {
+    new_named(&dir.join("shop-server"), args)
+}
+
+/// `thriftgen new CRATE ARGS...`, which must succeed.
+fn new_named(crate_dir: &Path, args: &[&std::ffi::OsStr]) -> String {
     let out = thriftgen()
         .arg("new")
-        .arg(dir.join("shop-server"))
+        .arg(crate_dir)
         .args(args)
         .output()
         .unwrap();
@@ -131,6 +136,138 @@ fn scaffolds_then_adds_stubs_without_touching_edits() {
     assert!(
         report.contains("Admin::count is no longer in the IDL"),
         "{report}"
+    );
+    let after = std::fs::read_to_string(crate_dir.join("src/handler.rs")).unwrap();
+    assert_eq!(after, handler);
+}
+
+#[test]
+fn async_scaffolds_async_fns_and_keeps_to_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idl = tmp.path().join("shop.thrift");
+    std::fs::write(&idl, IDL).unwrap();
+    let report = new_with(
+        tmp.path(),
+        &["--idl".as_ref(), idl.as_os_str(), "--async".as_ref()],
+    );
+    assert!(
+        report.contains("handlers async fns on a tokio runtime (`--async`"),
+        "{report}"
+    );
+    let crate_dir = tmp.path().join("shop-server");
+    let read = |file: &str| std::fs::read_to_string(crate_dir.join(file)).unwrap();
+
+    let manifest = read("Cargo.toml");
+    assert!(manifest.contains("async-handlers = true"), "{manifest}");
+    assert!(manifest.contains("tokio = {"), "{manifest}");
+    assert!(manifest.contains("\"rt-multi-thread\""), "{manifest}");
+    let build = read("build.rs");
+    assert!(build.contains(".async_handlers(true)"), "{build}");
+    assert!(
+        build.contains(r#".compile(&["idl/shop.thrift"])"#),
+        "{build}"
+    );
+    assert!(!build.contains("thriftgen::compile("), "{build}");
+
+    let main = read("src/main.rs");
+    for expected in [
+        "tokio::runtime::Builder::new_multi_thread()",
+        "Server::new_async(processor, runtime.handle().clone())",
+        "ShopProcessor::from_arc(Arc::clone(&handler))",
+        ".with(\"Admin\", crate::gen::shop::AdminProcessor::from_arc(",
+        "ctrlc::set_handler",
+        "EnvFilter::try_from_default_env()",
+        "threads: Option<usize>",
+        "pollers: Option<usize>",
+    ] {
+        assert!(main.contains(expected), "{expected:?} in {main}");
+    }
+    assert!(!main.contains("workers"), "{main}");
+
+    let client = read("examples/client.rs");
+    assert!(client.contains("#[tokio::main]"), "{client}");
+    assert!(client.contains("ShopAsyncClient::new(addr,"), "{client}");
+    assert!(client.contains("client.ping().await"), "{client}");
+    assert!(client.contains("client.lookup(\"\").await"), "{client}");
+
+    let handler = read("src/handler.rs");
+    for stub in [
+        "async fn ping(&self, _ctx: &CallContext) -> Result<String, ApplicationException> {",
+        "async fn count(&self, _ctx: &CallContext) -> Result<i64, ApplicationException> {",
+        "Err(ApplicationException::not_implemented(\"Shop.lookup\").into())",
+    ] {
+        assert!(handler.contains(stub), "{stub:?} in {handler}");
+    }
+    assert!(
+        !handler.contains("    fn "),
+        "every stub is async: {handler}"
+    );
+
+    // Run again without `--async`: the crate says it is async, and the
+    // methods the IDL gained get `async fn` stubs.
+    std::fs::write(
+        &idl,
+        IDL.replace(
+            "  i64 count()\n",
+            "  i64 count()\n  void reset(1: bool hard)\n",
+        ),
+    )
+    .unwrap();
+    let report = new(tmp.path(), &idl);
+    assert!(
+        report.contains("handlers async fns on a tokio runtime (as Cargo.toml records"),
+        "{report}"
+    );
+    assert!(report.contains("added    stub Admin::reset"), "{report}");
+    let handler = read("src/handler.rs");
+    assert!(handler.contains("    async fn reset(\n"), "{handler}");
+    assert!(handler.contains("        _hard: bool,\n"), "{handler}");
+
+    // Without the record, the handler file tells.
+    let manifest = read("Cargo.toml");
+    std::fs::write(
+        crate_dir.join("Cargo.toml"),
+        manifest.replace("async-handlers = true\n", ""),
+    )
+    .unwrap();
+    std::fs::write(
+        &idl,
+        IDL.replace("  i64 count()\n", "  i64 count()\n  i32 size()\n"),
+    )
+    .unwrap();
+    let report = new(tmp.path(), &idl);
+    assert!(
+        report.contains("(src/handler.rs has `async fn`s)"),
+        "{report}"
+    );
+    assert!(read("src/handler.rs").contains("async fn size("));
+}
+
+#[test]
+fn sync_crates_stay_sync() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idl = tmp.path().join("shop.thrift");
+    std::fs::write(&idl, IDL).unwrap();
+    let report = new(tmp.path(), &idl);
+    assert!(report.contains("handlers blocking (`--async`"), "{report}");
+    let crate_dir = tmp.path().join("shop-server");
+    let handler = std::fs::read_to_string(crate_dir.join("src/handler.rs")).unwrap();
+    assert!(!handler.contains("async"), "{handler}");
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    assert!(!manifest.contains("tokio"), "{manifest}");
+    assert!(!manifest.contains("async-handlers"), "{manifest}");
+    // `--async` cannot switch a crate made blocking: its files are the user's.
+    let out = thriftgen()
+        .arg("new")
+        .arg(&crate_dir)
+        .arg("--async")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("was made with blocking handlers: `--async` does not rewrite"),
+        "{stderr}"
     );
     let after = std::fs::read_to_string(crate_dir.join("src/handler.rs")).unwrap();
     assert_eq!(after, handler);
@@ -300,32 +437,34 @@ fn unknown_services_and_bad_idl_are_errors() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot find type `Missing`"));
 }
 
-#[test]
-#[ignore = "builds the scaffolded crate with cargo; run by .ci/run and `just template`"]
-fn scaffolded_crate_builds_serves_and_answers() {
-    let tmp = tempfile::tempdir().unwrap();
-    let idl = tmp.path().join("shop.thrift");
-    std::fs::write(&idl, IDL).unwrap();
-    new(tmp.path(), &idl);
-    // The crate builds from its own copy of the IDL.
-    std::fs::remove_file(&idl).unwrap();
-    let crate_dir = tmp.path().join("shop-server");
+/// What running a scaffolded crate's server and example client gave.
+struct Served {
+    /// The client's standard output.
+    answers: String,
+    /// The server's log (its standard output).
+    log: String,
+}
+
+/// Replaces the stub of `Health.ping` in `crate_dir` with one answering
+/// "pong", builds the crate (no warning allowed), serves it with
+/// `RUST_LOG=thriftgen_runtime=debug,info`, runs its example client, then
+/// stops the server with SIGTERM; checks both exit 0.
+fn build_serve_and_call(crate_dir: &Path) -> Served {
     let handler = crate_dir.join("src/handler.rs");
     let text = std::fs::read_to_string(&handler).unwrap();
-    std::fs::write(
-        &handler,
-        text.replace(
-            "Err(ApplicationException::not_implemented(\"Health.ping\"))",
-            "Ok(\"pong\".to_string())",
-        ),
-    )
-    .unwrap();
-    // Share one target directory between runs so dependencies build once.
+    let implemented = text.replace(
+        "Err(ApplicationException::not_implemented(\"Health.ping\"))",
+        "Ok(\"pong\".to_string())",
+    );
+    assert_ne!(implemented, text);
+    std::fs::write(&handler, implemented).unwrap();
+    // Share one target directory between runs so dependencies build once
+    // (the crates have different names, so their binaries do not collide).
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/scaffold");
     let build = Command::new(env!("CARGO"))
         .args(["build", "--bins", "--examples"])
         .env("CARGO_TARGET_DIR", &target)
-        .current_dir(&crate_dir)
+        .current_dir(crate_dir)
         .stderr(Stdio::piped())
         .output()
         .unwrap();
@@ -340,8 +479,9 @@ fn scaffolded_crate_builds_serves_and_answers() {
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
+    let name = crate_dir.file_name().unwrap();
     // `RUST_LOG` is honoured: the runtime's debug events show.
-    let server = Command::new(target.join("debug/shop-server"))
+    let server = Command::new(target.join("debug").join(name))
         .args(["--addr", &addr])
         .env("RUST_LOG", "thriftgen_runtime=debug,info")
         .stdout(Stdio::piped())
@@ -360,19 +500,53 @@ fn scaffolded_crate_builds_serves_and_answers() {
     // Graceful shutdown: SIGTERM through `kill`, then wait.
     let _ = Command::new("kill").arg(server.id().to_string()).status();
     let served = server.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
-    assert!(stdout.contains("Health.ping -> Ok(\"pong\")"), "{stdout}");
-    assert!(stdout.contains("Shop.lookup -> Err("), "{stdout}");
-    assert!(stdout.contains("is not implemented yet"), "{stdout}");
-    // The kind prints by name.
-    assert!(stdout.contains("kind: UNKNOWN"), "{stdout}");
-    let log = String::from_utf8_lossy(&served.stdout);
-    assert!(log.contains("serving"), "{log}");
-    assert!(log.contains("DEBUG"), "{log}");
+    let answers = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{answers}");
+    let log = String::from_utf8_lossy(&served.stdout).into_owned();
     assert!(
         served.status.success(),
-        "graceful shutdown exits 0: {:?}",
+        "graceful shutdown exits 0: {:?}\n{log}",
         served.status
     );
+    Served { answers, log }
+}
+
+/// What both templates' example clients and servers must show.
+fn check_answers(served: &Served) {
+    let Served { answers, log } = served;
+    assert!(answers.contains("Health.ping -> Ok(\"pong\")"), "{answers}");
+    assert!(answers.contains("Shop.lookup -> Err("), "{answers}");
+    assert!(answers.contains("is not implemented yet"), "{answers}");
+    // The kind prints by name.
+    assert!(answers.contains("kind: UNKNOWN"), "{answers}");
+    assert!(log.contains("serving"), "{log}");
+    assert!(log.contains("DEBUG"), "{log}");
+    assert!(log.contains("stopped"), "{log}");
+}
+
+#[test]
+#[ignore = "builds the scaffolded crate with cargo; run by .ci/run and `just template`"]
+fn scaffolded_crate_builds_serves_and_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idl = tmp.path().join("shop.thrift");
+    std::fs::write(&idl, IDL).unwrap();
+    new(tmp.path(), &idl);
+    // The crate builds from its own copy of the IDL.
+    std::fs::remove_file(&idl).unwrap();
+    check_answers(&build_serve_and_call(&tmp.path().join("shop-server")));
+}
+
+#[test]
+#[ignore = "builds the scaffolded crate with cargo; run by .ci/run and `just template`"]
+fn async_scaffold_builds_serves_and_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idl = tmp.path().join("shop.thrift");
+    std::fs::write(&idl, IDL).unwrap();
+    let crate_dir = tmp.path().join("shop-async");
+    new_named(
+        &crate_dir,
+        &["--idl".as_ref(), idl.as_os_str(), "--async".as_ref()],
+    );
+    std::fs::remove_file(&idl).unwrap();
+    check_answers(&build_serve_and_call(&crate_dir));
 }

@@ -1,7 +1,8 @@
 //! Handler stubs for `thriftgen new`: for each service of the root files, one
 //! `impl` per trait (the service's and each it extends) with a stub per
 //! method that answers "not implemented" as an application error
-//! (`ApplicationException::not_implemented`, from the runtime).
+//! (`ApplicationException::not_implemented`, from the runtime). With
+//! [`Options::async_handlers`] the stubs are `async fn`s.
 //!
 //! Paths are absolute from a root the caller names (`crate::gen`), so the
 //! stubs compile in any file of the user's crate.
@@ -26,6 +27,9 @@ pub struct ServiceScaffold {
     pub processor_path: String,
     /// Absolute path of its client (`crate::gen::store::StoreClient`).
     pub client_path: String,
+    /// Absolute path of its async client
+    /// (`crate::gen::store::StoreAsyncClient`).
+    pub async_client_path: String,
     /// One entry per trait to implement: the services it extends first, the
     /// service's own trait last.
     pub traits: Vec<TraitStubs>,
@@ -54,7 +58,7 @@ pub struct MethodStub {
     /// client's own, which gets a `_`.
     pub client_name: String,
     /// The method as formatted Rust source, indented for an `impl` block,
-    /// ending with a newline.
+    /// ending with a newline (an `async fn` with `Options::async_handlers`).
     pub code: String,
     /// Whether every argument has a `Default` value (so an example can call
     /// it with `Default::default()`s), and how many arguments it takes.
@@ -156,6 +160,11 @@ fn service(ctx: &Ctx<'_>, id: DefId) -> ServiceScaffold {
         idl_name: def.name.clone(),
         processor_path: path_string(ctx.item_path(id, &format!("{name}Processor"), def.module)),
         client_path: path_string(ctx.item_path(id, &format!("{name}Client"), def.module)),
+        async_client_path: path_string(ctx.item_path(
+            id,
+            &format!("{name}AsyncClient"),
+            def.module,
+        )),
         traits: chain
             .into_iter()
             .map(|sid| trait_stubs(ctx, sid, &client))
@@ -192,8 +201,11 @@ fn trait_stubs(ctx: &Ctx<'_>, id: DefId, client: &[(DefId, usize, String)]) -> T
             } else {
                 quote!(#value.into())
             };
+            // With async handlers the trait's methods return `impl Future`,
+            // which an `async fn` implements.
+            let asyncness = ctx.options.async_handlers.then(|| quote!(async));
             let code = quote! {
-                fn #method(&self, _ctx: &#rt::service::CallContext, #(#params),*) -> ::std::result::Result<#ret, #err> {
+                #asyncness fn #method(&self, _ctx: &#rt::service::CallContext, #(#params),*) -> ::std::result::Result<#ret, #err> {
                     ::std::result::Result::Err(#value)
                 }
             };

@@ -1316,16 +1316,10 @@ fn async_client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
     let methods = client_method_items(ctx, def, ASYNC_CLIENT_OWN, |f, n, sid, head, params| {
         let wire_name = &f.name;
         let args = args_value(ctx, sid, n, module);
-        // Boxed only when the arguments borrow (see `boxed`).
-        let boxed = |call: TokenStream| {
-            if borrows(ctx, f) {
-                quote!(__rt::boxed(#call))
-            } else {
-                call
-            }
-        };
         if f.oneway {
-            let call = boxed(quote!(self.inner.send_oneway(#wire_name, &#args)));
+            // Encoded now; the future is generic over the reply alone, so it
+            // borrows none of the arguments.
+            let call = quote!(self.inner.send_prepared(self.inner.prepare(#wire_name, __rt::MessageType::Oneway, &#args)));
             return quote! {
                 #head(&self, #params) -> impl __rt::Future<Output = __rt::Result<(), __rt::ClientError>> + __rt::Send + 'static {
                     #call
@@ -1335,7 +1329,7 @@ fn async_client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
         let marker = method_type(ctx, sid, n, module);
         let ok = return_type(ctx, f, module);
         let err = error_type(ctx, sid, f, n, module);
-        let call = boxed(quote!(self.inner.call::<#marker, _>(#wire_name, &#args)));
+        let call = quote!(self.inner.call_prepared::<#marker>(self.inner.prepare(#wire_name, __rt::MessageType::Call, &#args)));
         quote! {
             #head(&self, #params) -> impl __rt::Future<Output = __rt::Result<#ok, __rt::CallError<#err>>> + __rt::Send + 'static {
                 #call
