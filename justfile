@@ -46,6 +46,11 @@ interop:
 bench-echo:
     bash bench/echo.sh
 
+# The async client (pooled, multiplexed) against volo-echo-client and tokio
+# handlers against workers and Volo's server (see BENCHMARKS.md).
+bench-async:
+    bash bench/async.sh
+
 # Review changed snapshots (needs cargo-insta).
 snapshots:
     cargo insta review

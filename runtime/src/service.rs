@@ -472,6 +472,33 @@ impl<P, Rest> Multiplexed<P, Rest> {
     }
 }
 
+/// Where a [`Multiplexed`] link sends a call.
+enum Route {
+    /// To this link's default service (plain names), then on down the chain
+    /// if it does not know the method.
+    Default,
+    /// To this link's service, under the name without its prefix.
+    Here(MessageHeader),
+    /// On down the chain.
+    Rest,
+}
+
+impl<P, Rest> Multiplexed<P, Rest> {
+    fn route(&self, header: &MessageHeader) -> Route {
+        if self.prefix.is_empty() {
+            return Route::Default;
+        }
+        match header.name.strip_prefix(self.prefix.as_str()) {
+            Some(_) => Route::Here(MessageHeader {
+                name: header.name.slice_from(self.prefix.len()),
+                kind: header.kind,
+                seqid: header.seqid,
+            }),
+            None => Route::Rest,
+        }
+    }
+}
+
 impl<P: Processor, Rest: Processor> Processor for Multiplexed<P, Rest> {
     fn process<I: InputProtocol, O: OutputProtocol>(
         &self,
@@ -480,23 +507,13 @@ impl<P: Processor, Rest: Processor> Processor for Multiplexed<P, Rest> {
         input: &mut I,
         output: &mut O,
     ) -> Result<Processed, ProcessError> {
-        if self.prefix.is_empty() {
-            // The default service: plain names; the others go on down.
-            return match self.processor.process(ctx, header, input, output)? {
+        match self.route(header) {
+            Route::Default => match self.processor.process(ctx, header, input, output)? {
                 Processed::UnknownMethod => self.rest.process(ctx, header, input, output),
                 done => Ok(done),
-            };
-        }
-        match header.name.strip_prefix(self.prefix.as_str()) {
-            Some(_) => {
-                let inner = MessageHeader {
-                    name: header.name.slice_from(self.prefix.len()),
-                    kind: header.kind,
-                    seqid: header.seqid,
-                };
-                self.processor.process(ctx, &inner, input, output)
-            }
-            None => self.rest.process(ctx, header, input, output),
+            },
+            Route::Here(inner) => self.processor.process(ctx, &inner, input, output),
+            Route::Rest => self.rest.process(ctx, header, input, output),
         }
     }
 }
@@ -509,28 +526,16 @@ impl<P: AsyncProcessor, Rest: AsyncProcessor> AsyncProcessor for Multiplexed<P, 
         input: &mut R::Reader,
         limits: crate::protocol::Limits,
     ) -> Result<Dispatch, ProcessError> {
-        if self.prefix.is_empty() {
-            // The default service: plain names; the others go on down.
-            return match self.processor.dispatch::<R>(
-                std::sync::Arc::clone(&ctx),
-                header,
-                input,
-                limits,
-            )? {
-                Dispatch::UnknownMethod => self.rest.dispatch::<R>(ctx, header, input, limits),
-                done => Ok(done),
-            };
-        }
-        match header.name.strip_prefix(self.prefix.as_str()) {
-            Some(_) => {
-                let inner = MessageHeader {
-                    name: header.name.slice_from(self.prefix.len()),
-                    kind: header.kind,
-                    seqid: header.seqid,
-                };
-                self.processor.dispatch::<R>(ctx, &inner, input, limits)
+        match self.route(header) {
+            Route::Default => {
+                let here = std::sync::Arc::clone(&ctx);
+                match self.processor.dispatch::<R>(here, header, input, limits)? {
+                    Dispatch::UnknownMethod => self.rest.dispatch::<R>(ctx, header, input, limits),
+                    done => Ok(done),
+                }
             }
-            None => self.rest.dispatch::<R>(ctx, header, input, limits),
+            Route::Here(inner) => self.processor.dispatch::<R>(ctx, &inner, input, limits),
+            Route::Rest => self.rest.dispatch::<R>(ctx, header, input, limits),
         }
     }
 }

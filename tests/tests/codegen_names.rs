@@ -99,48 +99,7 @@ fn is_identifier(s: &str) -> bool {
 }
 
 fn is_thrift_keyword(s: &str) -> bool {
-    const THRIFT: &[&str] = &[
-        "namespace",
-        "cpp_include",
-        "cpp_type",
-        "include",
-        "xsd_all",
-        "xsd_optional",
-        "xsd_nillable",
-        "xsd_attrs",
-        "void",
-        "bool",
-        "byte",
-        "i8",
-        "i16",
-        "i32",
-        "i64",
-        "double",
-        "string",
-        "binary",
-        "uuid",
-        "slist",
-        "senum",
-        "map",
-        "list",
-        "set",
-        "oneway",
-        "async",
-        "typedef",
-        "struct",
-        "union",
-        "exception",
-        "extends",
-        "throws",
-        "service",
-        "enum",
-        "const",
-        "required",
-        "optional",
-        "true",
-        "false",
-    ];
-    THRIFT.contains(&s) || s.ends_with("_namespace")
+    thriftgen::syntax::KEYWORDS.contains(&s) || s.ends_with("_namespace")
 }
 
 /// The IDL text of `file`: every kind of definition, named from its pool

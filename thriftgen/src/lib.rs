@@ -15,7 +15,7 @@
 
 #![warn(missing_docs)]
 #![doc = ""]
-#![doc = include_str!("../../README.md")]
+#![doc = include_str!("../README.md")]
 
 mod build;
 mod check;

@@ -286,7 +286,7 @@ impl<'a> Builder<'a> {
                 Rule::field_type => ty = Some(self.field_type(child)),
                 Rule::field_name => {
                     let ident = self.simple_name(child);
-                    if APACHE_KEYWORDS.contains(&ident.name.as_str()) {
+                    if is_apache_keyword(&ident.name) {
                         self.diags.push(
                             Diagnostic::not_portable(
                                 format!("field name `{}` is a keyword", ident.name),
@@ -620,40 +620,25 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// The words Apache's compiler (0.17) reads as keywords that thriftgen
-/// also accepts as field names (`1: string string`). `uuid` is no keyword
-/// there, so it is missing here.
-const APACHE_KEYWORDS: &[&str] = &[
-    "namespace",
-    "cpp_include",
-    "include",
-    "void",
-    "bool",
-    "byte",
-    "i8",
-    "i16",
-    "i32",
-    "i64",
-    "double",
-    "string",
-    "binary",
-    "map",
-    "list",
-    "set",
-    "oneway",
-    "async",
-    "typedef",
-    "struct",
-    "union",
-    "exception",
-    "extends",
-    "throws",
-    "service",
-    "enum",
-    "const",
-    "required",
-    "optional",
+/// The words of [`super::KEYWORDS`] that Apache's compiler (0.17) reads as
+/// keywords and thriftgen also accepts as field names (`1: string string`):
+/// all but these, which are none there (or only literals).
+const NOT_APACHE_KEYWORDS: &[&str] = &[
+    "uuid",
+    "cpp_type",
+    "xsd_all",
+    "xsd_optional",
+    "xsd_nillable",
+    "xsd_attrs",
+    "slist",
+    "senum",
+    "true",
+    "false",
 ];
+
+fn is_apache_keyword(word: &str) -> bool {
+    super::KEYWORDS.contains(&word) && !NOT_APACHE_KEYWORDS.contains(&word)
+}
 
 /// Where the last token inside `pair` ends.
 fn end_of(pair: &P<'_>) -> usize {

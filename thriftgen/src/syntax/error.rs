@@ -76,7 +76,7 @@ fn found_token(rest: &str) -> (String, usize) {
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
             .unwrap_or(rest.len());
         let word = &rest[..len];
-        let what = if KEYWORDS.contains(&word) {
+        let what = if super::KEYWORDS.contains(&word) {
             "keyword "
         } else {
             ""
@@ -85,48 +85,6 @@ fn found_token(rest: &str) -> (String, usize) {
     }
     (format!("`{first}`"), first.len_utf8())
 }
-
-const KEYWORDS: &[&str] = &[
-    "namespace",
-    "cpp_include",
-    "cpp_type",
-    "include",
-    "xsd_all",
-    "xsd_optional",
-    "xsd_nillable",
-    "xsd_attrs",
-    "void",
-    "bool",
-    "byte",
-    "i8",
-    "i16",
-    "i32",
-    "i64",
-    "double",
-    "string",
-    "binary",
-    "uuid",
-    "slist",
-    "senum",
-    "map",
-    "list",
-    "set",
-    "oneway",
-    "async",
-    "typedef",
-    "struct",
-    "union",
-    "exception",
-    "extends",
-    "throws",
-    "service",
-    "enum",
-    "const",
-    "required",
-    "optional",
-    "true",
-    "false",
-];
 
 /// "`}` or a field": what the parser was ready to accept, deduplicated, in
 /// words. Tokens come first, then constructs.

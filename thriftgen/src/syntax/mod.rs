@@ -24,6 +24,50 @@ mod parser {
 
 pub(crate) use parser::{Rule, ThriftParser};
 
+/// The words the grammar reserves (a definition cannot be named by one;
+/// fields may be, with a portability warning).
+pub const KEYWORDS: &[&str] = &[
+    "namespace",
+    "cpp_include",
+    "cpp_type",
+    "include",
+    "xsd_all",
+    "xsd_optional",
+    "xsd_nillable",
+    "xsd_attrs",
+    "void",
+    "bool",
+    "byte",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "double",
+    "string",
+    "binary",
+    "uuid",
+    "slist",
+    "senum",
+    "map",
+    "list",
+    "set",
+    "oneway",
+    "async",
+    "typedef",
+    "struct",
+    "union",
+    "exception",
+    "extends",
+    "throws",
+    "service",
+    "enum",
+    "const",
+    "required",
+    "optional",
+    "true",
+    "false",
+];
+
 /// Brackets nested deeper than this are refused before parsing: the parser is
 /// recursive, and no real IDL comes near it.
 pub const MAX_NESTING: usize = 100;
