@@ -44,21 +44,47 @@ impl From<Transport> for Dialect {
     }
 }
 
-/// Blocks until the process gets SIGINT or SIGTERM.
+/// Blocks until the process gets SIGINT or SIGTERM, without waking up
+/// meanwhile: the signal handler writes a byte to a pipe the caller blocks
+/// reading (the self-pipe trick), so an idle server process sleeps.
 pub fn wait_for_signal() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    static STOP: AtomicBool = AtomicBool::new(false);
+    use std::sync::atomic::{AtomicI32, Ordering};
+    static WAKE: AtomicI32 = AtomicI32::new(-1);
     extern "C" fn on_signal(_: libc::c_int) {
-        STOP.store(true, Ordering::SeqCst);
+        let fd = WAKE.load(Ordering::SeqCst);
+        if fd >= 0 {
+            let byte = 1u8;
+            // SAFETY: write(2) is async-signal-safe; the buffer is a local.
+            unsafe { libc::write(fd, std::ptr::addr_of!(byte).cast(), 1) };
+        }
     }
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe(2) writes.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        panic!("cannot make a pipe: {}", std::io::Error::last_os_error());
+    }
+    let [read_end, write_end] = fds;
+    WAKE.store(write_end, Ordering::SeqCst);
     let handler = on_signal as extern "C" fn(libc::c_int);
-    // SAFETY: the handler only stores to an atomic, which is
+    // SAFETY: the handler only loads an atomic and calls write(2), both
     // async-signal-safe.
     unsafe {
         libc::signal(libc::SIGINT, handler as libc::sighandler_t);
         libc::signal(libc::SIGTERM, handler as libc::sighandler_t);
     }
-    while !STOP.load(Ordering::SeqCst) {
-        std::thread::sleep(std::time::Duration::from_millis(50));
+    let mut byte = 0u8;
+    loop {
+        // SAFETY: reads one byte into a local.
+        let n = unsafe { libc::read(read_end, std::ptr::addr_of_mut!(byte).cast(), 1) };
+        if n == 1 {
+            break;
+        }
+        let interrupted = std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted;
+        if n < 0 && interrupted {
+            continue;
+        }
+        // The pipe cannot close while this end is open; anything else is a
+        // reason to stop rather than spin.
+        break;
     }
 }
