@@ -2,6 +2,7 @@
 //! shared by pollers (inline handlers) and workers. Also what the sync and
 //! async paths share: naming a panic.
 
+use super::CONNECTION_READY_TO_RESET;
 use crate::protocol::{
     ApplicationErrorKind, ApplicationException, InputProtocol, Limits, Protocol, ProtocolVisitor,
     Protocols,
@@ -13,6 +14,7 @@ use crate::ByteString;
 use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What came of one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +49,10 @@ impl Outcome {
 }
 
 /// Serves `frame` with `processor`, appending the framed reply to `out`.
+/// `stopping`: the server's shutdown flag; a TTHeader reply framed once it
+/// is set carries [`CONNECTION_READY_TO_RESET`] (as does one after which the
+/// connection closes).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn serve<P: Processor, T: Transport, X: Protocols>(
     processor: &P,
     protocols: &X,
@@ -55,9 +61,16 @@ pub(super) fn serve<P: Processor, T: Transport, X: Protocols>(
     peer: Option<SocketAddr>,
     limits: Limits,
     out: &mut BytesMut,
+    stopping: &AtomicBool,
 ) -> Outcome {
     let Frame { payload, mut info } = frame;
     let mut ctx = CallContext::new(peer, std::mem::take(&mut info.headers));
+    let ttheader = info.dialect == Dialect::TTHeader;
+    let hint = ttheader && stopping.load(Ordering::Relaxed);
+    if hint {
+        let (key, value) = CONNECTION_READY_TO_RESET;
+        info.headers.insert(key, value);
+    }
     let mark = out.len();
     let start = match transport.begin(out, &info) {
         Ok(start) => start,
@@ -86,7 +99,16 @@ pub(super) fn serve<P: Processor, T: Transport, X: Protocols>(
         return outcome;
     }
     let mut start = start;
-    let reply_headers = ctx.take_reply_headers_mut();
+    let mut reply_headers = ctx.take_reply_headers_mut();
+    // A reply after which the connection closes tells a TTHeader peer so
+    // (what Kitex does), as does one whose handler was still running when
+    // the shutdown began: a re-frame, on those paths only.
+    let late_hint = ttheader && !hint && (outcome.close || stopping.load(Ordering::Relaxed));
+    // (A reply framed with the hint and no headers of its own is done.)
+    if late_hint || (hint && !reply_headers.is_empty()) {
+        let (key, value) = CONNECTION_READY_TO_RESET;
+        reply_headers.insert(key, value);
+    }
     if !reply_headers.is_empty() && matches!(info.dialect, Dialect::Header | Dialect::TTHeader) {
         // The header comes before the reply, which is written by now: frame
         // it again with the handler's headers. Only replies with headers pay.

@@ -164,15 +164,22 @@ impl Pending {
         }
     }
 
-    /// Appends the framed reply (if any) to `out`.
-    pub fn emit<T: Transport>(self, transport: &mut T, out: &mut BytesMut) -> Outcome {
+    /// Appends the framed reply (if any) to `out`; `closing`: the server is
+    /// shutting down (an async reply carries the TTHeader drain hint; a
+    /// worker's is framed already).
+    pub fn emit<T: Transport>(
+        self,
+        transport: &mut T,
+        out: &mut BytesMut,
+        closing: bool,
+    ) -> Outcome {
         match (self.done, self.call) {
             (Some(Finished::Framed { reply, outcome }), _) => {
                 out.extend_from_slice(&reply);
                 outcome
             }
             (Some(Finished::Completed(completion)), Some(call)) => {
-                call.emit(completion, transport, out)
+                call.emit(completion, transport, out, closing)
             }
             // Not reached: a worker's call finishes framed, an async one
             // completed, and only done calls are emitted.
@@ -198,6 +205,7 @@ impl<P: Processor> Engine for Inline<P> {
             Some(call.peer),
             call.limits,
             call.out,
+            &call.shared.stopping,
         ))
     }
 }

@@ -34,6 +34,12 @@
 //! `UNKNOWN_METHOD`, a panicking handler gets its caller `INTERNAL_ERROR`,
 //! and timeouts close connections that stall mid-frame, idle, or stop
 //! reading their replies.
+//!
+//! A connection closed after replies it wants delivered (and every
+//! connection in a graceful shutdown, see [`ServerHandle::shutdown`])
+//! half-closes and drains its input before the socket is closed, so no TCP
+//! reset destroys replies its peer has not read yet
+//! ([`ServerOptions::linger`]).
 
 mod acceptor;
 mod call;
@@ -52,6 +58,20 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// The TTHeader string header (`INFO_KEYVALUE`) with which a server tells
+/// its peer that the connection is about to close: Kitex's
+/// `HeaderConnectionReadyToReset`, `crrst` = `1`.
+///
+/// A Kitex server puts it on every TTHeader reply once a graceful shutdown
+/// has begun, and on an error reply after which it closes the connection; a
+/// Kitex client that reads it tags the call (`rpcinfo.ConnResetTag`) and
+/// discards the connection from its pool instead of putting it back, so no
+/// further request is sent on a connection that is closing. This server
+/// does the same: TTHeader replies framed after [`ServerHandle::shutdown`]
+/// was called, and the `PROTOCOL_ERROR` reply before a close, carry it.
+/// Other dialects have no such hint (their peers see the half-close).
+pub const CONNECTION_READY_TO_RESET: (&str, &str) = ("crrst", "1");
 
 /// Where the handlers of a sync [`Processor`] run. (An [`AsyncProcessor`]'s
 /// run on the tokio runtime given to [`Server::new_async`], whatever this
@@ -168,6 +188,19 @@ pub struct ServerOptions {
     /// 4 MiB): a client that sends without reading cannot make the server
     /// buffer without end.
     pub max_pending_output: usize,
+    /// How long a closing connection waits for its peer to close (default
+    /// 1 s). A connection that closes after replies it wants delivered (a
+    /// graceful shutdown, a `PROTOCOL_ERROR`, an idle or read timeout)
+    /// flushes them, half-closes (`shutdown(Write)`: the peer reads its
+    /// replies, then end of stream), then reads and discards whatever the
+    /// peer still sends until the peer closes, or nothing has arrived for
+    /// this long, or five times this long in all (during a shutdown: or its
+    /// deadline passes); only then is the socket closed. Closing a socket
+    /// with unread input sends a reset, which can destroy replies the peer
+    /// has not read yet; this is what keeps them. A lingering connection
+    /// still counts as open. `Duration::ZERO` closes as soon as the input
+    /// waiting now is discarded.
+    pub linger: Duration,
 }
 
 impl Default for ServerOptions {
@@ -187,6 +220,7 @@ impl Default for ServerOptions {
             transport_limits: TransportLimits::DEFAULT,
             read_budget: 64 * 1024,
             max_pending_output: 4 * 1024 * 1024,
+            linger: Duration::from_secs(1),
         }
     }
 }
@@ -210,6 +244,17 @@ pub struct Stats {
     pub bytes_read: u64,
     /// Bytes written to sockets.
     pub bytes_written: u64,
+    /// Calls given up when a graceful shutdown's deadline passed: calls
+    /// read and started (running on a worker or as a task, or finished but
+    /// waiting for an earlier call's reply) whose replies had not been
+    /// written, plus replies framed but not yet written whole to the
+    /// socket. Their handlers may have run (an async future is dropped, a
+    /// worker's call runs to its end) but their callers got no reply. Zero
+    /// when every call read before the shutdown was answered in time.
+    /// (Requests still waiting whole in a connection's input at the
+    /// deadline never ran and are not counted; their callers see the
+    /// connection close.)
+    pub dropped_at_deadline: u64,
 }
 
 /// One poller's counters (relaxed atomics, summed on demand).
@@ -222,6 +267,7 @@ struct Counters {
     errors: AtomicU64,
     bytes_read: AtomicU64,
     bytes_written: AtomicU64,
+    dropped: AtomicU64,
 }
 
 impl Counters {
@@ -585,10 +631,33 @@ pub struct ServerHandle {
 }
 
 impl ServerHandle {
-    /// Starts a graceful shutdown: stop accepting, finish the requests
-    /// already received, then close every connection; whatever is left at
-    /// `deadline` from now is dropped. Returns at once; see
-    /// [`RunningServer::join`].
+    /// Starts a graceful shutdown; returns at once (see
+    /// [`RunningServer::join`]).
+    ///
+    /// 1. The acceptor stops: no new connection is taken (connections the
+    ///    kernel completed but the server had not accepted are refused).
+    /// 2. Each connection is read one last time; from then on nothing more
+    ///    is read from it to be executed. Every whole request in its input
+    ///    is served (inline, on workers or as async tasks, in order, under
+    ///    the usual caps); an incomplete one is dropped unrun.
+    /// 3. Replies are flushed. TTHeader replies framed from now on carry
+    ///    [`CONNECTION_READY_TO_RESET`], so Kitex clients stop reusing the
+    ///    connection.
+    /// 4. Once a connection has no call left and its output is written, it
+    ///    is half-closed (the peer reads its replies, then end of stream),
+    ///    and what the peer still sends is read and discarded, never
+    ///    executed, until the peer closes (or see
+    ///    [`ServerOptions::linger`]); then it is closed. No reset destroys
+    ///    replies already written.
+    /// 5. When every connection is closed, the pollers stop.
+    ///
+    /// So a request whose bytes the server read before (or in) its last
+    /// read is answered; one that arrives later is never executed, and its
+    /// caller sees the connection close cleanly (end of stream, no reply).
+    ///
+    /// Whatever is left when `deadline` from now passes is dropped: the
+    /// connections are closed, async futures dropped, and the calls that
+    /// lose their replies counted in [`Stats::dropped_at_deadline`].
     pub fn shutdown(&self, deadline: Duration) {
         *self
             .shared
@@ -613,6 +682,7 @@ impl ServerHandle {
             stats.errors += c.errors.load(Ordering::Relaxed);
             stats.bytes_read += c.bytes_read.load(Ordering::Relaxed);
             stats.bytes_written += c.bytes_written.load(Ordering::Relaxed);
+            stats.dropped_at_deadline += c.dropped.load(Ordering::Relaxed);
         }
         stats
     }

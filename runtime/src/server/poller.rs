@@ -6,6 +6,13 @@
 //! which case it waits on the ready list for the next turn, so one busy
 //! connection cannot starve the others. Replies are appended to each
 //! connection's output during the turn and flushed once at its end.
+//!
+//! A connection that closes after replies it wants delivered does not just
+//! drop its socket (closing a socket with unread input sends a reset, which
+//! can destroy replies the peer has not read yet): once its output is
+//! written it half-closes, then reads and discards what the peer still
+//! sends until the peer closes or [`ServerOptions::linger`] runs out (see
+//! [`Poller::finish`]). A graceful shutdown ends every connection that way.
 
 use super::engine::{Done, Engine, Pending, ReplyTo, Start, Started};
 use super::{Counters, NewTransport, ServerOptions, Shared};
@@ -17,8 +24,8 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
-use std::io::{self, Write};
-use std::net::SocketAddr;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -91,12 +98,47 @@ struct Conn<T> {
     paused: bool,
     /// Reading stopped because the server is at its in-flight cap.
     starved: bool,
+    /// The peer's end of stream has been read.
+    eof: bool,
+    /// The shutdown's last read was done (or the connection was closing
+    /// already): nothing more is read from it to be served.
+    drained: bool,
+    /// Half-closed: what arrives is discarded until the peer closes.
+    linger: Option<Linger>,
+    /// Bytes written to the socket so far, and where each framed reply not
+    /// yet written whole ends (in bytes appended to the output since the
+    /// start): the replies a deadline would lose.
+    sent: u64,
+    reply_ends: VecDeque<u64>,
 }
 
+/// A half-closed connection waiting for its peer to close.
+#[derive(Debug)]
+struct Linger {
+    /// When it was half-closed.
+    since: Instant,
+    /// When the last bytes arrived.
+    last: Instant,
+    /// Why it is closing, for the log.
+    why: &'static str,
+}
+
+/// A lingering connection closes after at most this many times
+/// [`ServerOptions::linger`], whatever its peer sends (outside a shutdown,
+/// which has its own deadline).
+const LINGER_TOTAL: u32 = 5;
+
 impl<T: Transport> Conn<T> {
+    /// Notes that a framed reply now ends the output.
+    fn note_reply(&mut self) {
+        self.reply_ends
+            .push_back(self.sent + self.output.len() as u64);
+    }
+
     /// Frames the replies at the front of the queue that are ready, in
-    /// request order. Returns (replies, errors).
-    fn emit_ready(&mut self, pool: &mut BlockPool) -> (u64, u64) {
+    /// request order (`closing`: the server is shutting down). Returns
+    /// (replies, errors).
+    fn emit_ready(&mut self, pool: &mut BlockPool, closing: bool) -> (u64, u64) {
         let mut replied = 0;
         let mut errors = 0;
         while self.calls.front().is_some_and(Pending::is_done) {
@@ -107,7 +149,10 @@ impl<T: Transport> Conn<T> {
             if self.output.capacity() == 0 {
                 self.output = pool.take();
             }
-            let outcome = call.emit(&mut self.transport, &mut self.output);
+            let outcome = call.emit(&mut self.transport, &mut self.output, closing);
+            if outcome.replied {
+                self.note_reply();
+            }
             replied += u64::from(outcome.replied);
             errors += u64::from(outcome.error);
             if outcome.close {
@@ -121,6 +166,12 @@ impl<T: Transport> Conn<T> {
     /// Nothing is left to do but close.
     fn finished(&self) -> bool {
         self.closing && !self.finish_input && self.calls.is_empty() && self.output.is_empty()
+    }
+
+    /// Calls whose replies a close now would lose: started and unanswered,
+    /// or answered but not written whole.
+    fn unanswered(&self) -> u64 {
+        (self.calls.len() + self.reply_ends.len()) as u64
     }
 }
 
@@ -157,6 +208,8 @@ pub(super) struct Poller<E, N: NewTransport, X> {
     /// The time at the start of this poll turn: one clock read per turn, not
     /// one per read or write.
     now: Instant,
+    /// A graceful shutdown has begun.
+    draining: bool,
 }
 
 impl<E, N: NewTransport, X> std::fmt::Debug for Poller<E, N, X> {
@@ -208,6 +261,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             queued: 0,
             next_sweep: Instant::now() + TICK,
             now: Instant::now(),
+            draining: false,
         };
         Ok((poller, inbox))
     }
@@ -218,7 +272,6 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
 
     pub fn run(mut self) {
         let mut events = Events::with_capacity(1024);
-        let mut draining = false;
         loop {
             let timeout = if !self.ready.is_empty() {
                 Duration::ZERO
@@ -258,10 +311,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
                 self.next_sweep = self.now + TICK;
             }
             if self.shared.stopping.load(Ordering::SeqCst) {
-                if !draining {
-                    draining = true;
-                    self.begin_drain();
-                }
+                self.draining = true;
                 if self.drain_step() {
                     break;
                 }
@@ -353,6 +403,11 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             dirty: false,
             paused: false,
             starved: false,
+            eof: false,
+            drained: false,
+            linger: None,
+            sent: 0,
+            reply_ends: VecDeque::new(),
         });
     }
 
@@ -369,6 +424,94 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             self.free.push(slot);
             self.shared.open.fetch_sub(1, Ordering::Relaxed);
             Counters::add(&self.counters().closed, 1);
+        }
+    }
+
+    /// Ends a connection whose replies should reach the peer, once its
+    /// calls are done and its output written: a peer that closed already is
+    /// closed at once; otherwise the socket is half-closed (the peer reads
+    /// its replies, then end of stream) and what the peer still sends is
+    /// read and discarded, never executed, until it closes, nothing has come
+    /// for [`ServerOptions::linger`] (or [`LINGER_TOTAL`] times that in
+    /// all), or a shutdown's deadline passes. Closing with unread input
+    /// would send a reset, which can destroy replies the peer has not read.
+    fn finish(&mut self, slot: usize, why: &'static str) {
+        let Some(Some(conn)) = self.conns.get_mut(slot) else {
+            return;
+        };
+        if conn.eof || !conn.calls.is_empty() || !conn.output.is_empty() {
+            // Nothing more can arrive, or (a timeout) there is no waiting
+            // for what is still pending.
+            self.close(slot, why);
+            return;
+        }
+        if conn.linger.is_none() {
+            if let Err(e) = conn.stream.shutdown(Shutdown::Write) {
+                tracing::debug!(peer = %conn.peer, error = %e, "cannot half-close");
+                self.close(slot, why);
+                return;
+            }
+            tracing::trace!(peer = %conn.peer, why, "half-closed; draining the input");
+            conn.linger = Some(Linger {
+                since: self.now,
+                last: self.now,
+                why,
+            });
+            conn.closing = true;
+            conn.finish_input = false;
+            conn.partial_since = None;
+            conn.blocked_since = None;
+            conn.paused = false;
+            // What was read and not served is given up with the rest.
+            conn.input.clear();
+            self.pool.give(&mut conn.input);
+        }
+        self.discard(slot);
+    }
+
+    /// Reads and drops what a half-closed connection's peer sends (within
+    /// the read budget); closes it at the peer's end of stream, or at once
+    /// when the linger time is zero and nothing more is waiting.
+    fn discard(&mut self, slot: usize) {
+        let budget = self.options.read_budget;
+        let zero = self.options.linger.is_zero();
+        let Some(Some(conn)) = self.conns.get_mut(slot) else {
+            return;
+        };
+        let mut scratch = [0u8; 8192];
+        let mut taken = 0;
+        let mut end = false;
+        let mut more = false;
+        loop {
+            if taken >= budget {
+                more = true;
+                break;
+            }
+            match (&conn.stream).read(&mut scratch) {
+                Ok(0) => {
+                    end = true;
+                    break;
+                }
+                Ok(n) => taken += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    end = true;
+                    break;
+                }
+            }
+        }
+        let why = conn.linger.as_ref().map_or("closing", |l| l.why);
+        if taken > 0 {
+            if let Some(linger) = &mut conn.linger {
+                linger.last = self.now;
+            }
+            Counters::add(&self.shared.counters[self.id].bytes_read, taken as u64);
+        }
+        if end || (zero && !more) {
+            self.close(slot, why);
+        } else if more {
+            self.ready.push(slot);
         }
     }
 
@@ -394,6 +537,10 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         let Some(Some(conn)) = self.conns.get_mut(slot) else {
             return;
         };
+        if conn.linger.is_some() {
+            self.discard(slot);
+            return;
+        }
         if conn.closing {
             if read_closed && E::CANCELS_ON_CLOSE {
                 self.peer_closed(slot);
@@ -445,6 +592,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
                 }
                 Ok(ReadOutcome::Closed) => {
                     peer_closed = true;
+                    conn.eof = true;
                     break;
                 }
                 Ok(ReadOutcome::WouldBlock) => break,
@@ -495,7 +643,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         self.serve_frames(slot);
         self.emit_ready(slot);
         match self.conns.get(slot) {
-            Some(Some(conn)) if conn.finished() => self.close(slot, "peer closed"),
+            Some(Some(conn)) if conn.finished() => self.finish(slot, "peer closed"),
             Some(Some(_)) => self.mark_dirty(slot),
             _ => {}
         }
@@ -575,6 +723,9 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             });
             match started {
                 Started::Served(outcome) => {
+                    if outcome.replied {
+                        conn.note_reply();
+                    }
                     replied += u64::from(outcome.replied);
                     errors += u64::from(outcome.error);
                     if outcome.close {
@@ -601,7 +752,10 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
                         // Answered at once (an unknown method, ...): out
                         // now unless earlier calls are still running.
                         let before = conn.calls.len();
-                        let (r, e) = conn.emit_ready(&mut self.pool);
+                        let (r, e) = conn.emit_ready(
+                            &mut self.pool,
+                            self.shared.stopping.load(Ordering::Relaxed),
+                        );
                         self.queued -= before - conn.calls.len();
                         replied += r;
                         errors += e;
@@ -627,7 +781,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         if let Some(why) = close {
             conn.closing = true;
             if conn.output.is_empty() && conn.calls.is_empty() {
-                self.close(slot, why);
+                self.finish(slot, why);
                 return;
             }
         }
@@ -643,7 +797,8 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             return;
         };
         let before = conn.calls.len();
-        let (replied, errors) = conn.emit_ready(&mut self.pool);
+        let (replied, errors) =
+            conn.emit_ready(&mut self.pool, self.shared.stopping.load(Ordering::Relaxed));
         self.queued -= before - conn.calls.len();
         let counters = &self.shared.counters[self.id];
         Counters::add(&counters.replies, replied);
@@ -762,6 +917,10 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             return;
         };
         conn.dirty = false;
+        if conn.linger.is_some() {
+            // Half-closed: nothing more to write.
+            return;
+        }
         let mut written = 0;
         let mut failed = false;
         while !conn.output.is_empty() {
@@ -785,6 +944,10 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         }
         if written > 0 {
             conn.last_active = self.now;
+            conn.sent += written as u64;
+            while conn.reply_ends.front().is_some_and(|&end| end <= conn.sent) {
+                conn.reply_ends.pop_front();
+            }
             Counters::add(&self.shared.counters[self.id].bytes_written, written as u64);
         }
         if failed {
@@ -796,7 +959,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             conn.blocked_since = None;
             self.pool.give(&mut conn.output);
             if conn.finished() {
-                self.close(slot, "closing");
+                self.finish(slot, if self.draining { "shutdown" } else { "closing" });
                 return;
             }
             if conn.closing && conn.finish_input && conn.calls.len() < self.max_in_flight {
@@ -811,16 +974,25 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         }
     }
 
-    /// Closes connections past a timeout.
+    /// Closes connections past a timeout, and lingering ones whose peer
+    /// has had its time.
     fn sweep(&mut self, now: Instant) {
         let options = Arc::clone(&self.options);
         let expired = |since: Option<Instant>, limit: Option<Duration>| match (since, limit) {
             (Some(since), Some(limit)) => now.duration_since(since) >= limit,
             _ => false,
         };
+        let linger = options.linger;
+        let total = linger.saturating_mul(LINGER_TOTAL);
         let mut to_close = Vec::new();
         for (slot, conn) in self.conns.iter().enumerate() {
             let Some(conn) = conn else { continue };
+            if let Some(l) = &conn.linger {
+                if now.duration_since(l.last) >= linger || now.duration_since(l.since) >= total {
+                    to_close.push((slot, l.why));
+                }
+                continue;
+            }
             let why = if expired(conn.partial_since, options.read_timeout) {
                 "read timeout"
             } else if expired(conn.blocked_since, options.write_timeout) {
@@ -836,45 +1008,83 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             to_close.push((slot, why));
         }
         for (slot, why) in to_close {
-            if why != "idle timeout" {
-                self.error();
+            let lingering = matches!(self.conns.get(slot), Some(Some(c)) if c.linger.is_some());
+            if lingering {
+                self.close(slot, why);
+                continue;
             }
-            self.close(slot, why);
+            match why {
+                // Nothing is pending: end it as any other close, so a
+                // request that crosses the close gets end of stream, not a
+                // reset.
+                "idle timeout" => self.finish(slot, why),
+                "read timeout" => {
+                    self.error();
+                    self.finish(slot, why);
+                }
+                // The peer does not take its replies: give up on them.
+                _ => {
+                    self.error();
+                    self.close(slot, why);
+                }
+            }
         }
     }
 
-    /// Shutdown begins: read what has arrived, then stop reading; the
-    /// requests read are still served.
-    fn begin_drain(&mut self) {
+    /// One turn of a graceful shutdown (see `ServerHandle::shutdown`).
+    /// Connections not yet draining (all of them, the first time, and any
+    /// the acceptor handed over since) are read one last time, stop being
+    /// read, and serve the whole requests they hold; connections that are
+    /// done are half-closed to linger until their peers close (`finish`).
+    /// True when no connection is left, or the deadline has passed: the
+    /// calls that then lose their replies are counted.
+    fn drain_step(&mut self) -> bool {
+        let mut begun = false;
         for slot in 0..self.conns.len() {
+            match self.conns.get(slot) {
+                Some(Some(conn)) if !conn.drained => {}
+                _ => continue,
+            }
+            // The last read: what has arrived by now is served.
             self.on_readable(slot, false);
-            if let Some(Some(conn)) = self.conns.get_mut(slot) {
-                if !conn.closing {
-                    conn.closing = true;
-                    conn.finish_input = true;
-                }
+            let Some(Some(conn)) = self.conns.get_mut(slot) else {
+                continue;
+            };
+            conn.drained = true;
+            if !conn.closing {
+                conn.closing = true;
+                conn.finish_input = true;
             }
             self.serve_frames(slot);
             self.mark_dirty(slot);
+            begun = true;
         }
-        self.flush_dirty();
-    }
-
-    /// Closes connections that are done; true when none is left or the
-    /// deadline has passed.
-    fn drain_step(&mut self) -> bool {
+        if begun {
+            self.flush_dirty();
+        }
         for slot in 0..self.conns.len() {
             if let Some(Some(conn)) = self.conns.get(slot) {
-                if conn.calls.is_empty() && conn.output.is_empty() && !conn.finish_input {
-                    self.close(slot, "shutdown");
+                if conn.linger.is_none() && conn.finished() {
+                    self.finish(slot, "shutdown");
                 }
             }
         }
-        let left = self.conns.iter().any(Option::is_some);
         let late = self
             .shared
             .deadline()
             .is_some_and(|deadline| Instant::now() >= deadline);
-        !left || late
+        if late {
+            let dropped: u64 = self.conns.iter().flatten().map(Conn::unanswered).sum();
+            if dropped > 0 {
+                tracing::warn!(
+                    dropped,
+                    poller = self.id,
+                    "shutdown deadline passed; calls dropped without their replies"
+                );
+                Counters::add(&self.counters().dropped, dropped);
+            }
+            return true;
+        }
+        !self.conns.iter().any(Option::is_some)
     }
 }

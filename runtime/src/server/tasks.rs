@@ -18,7 +18,7 @@
 use super::call::{panic_message, Outcome};
 use super::engine::{Done, Engine, Finished, Pending, ReplyTo, Start, Started};
 use super::poller::Inbox;
-use super::{Permit, ServerOptions};
+use super::{Permit, ServerOptions, CONNECTION_READY_TO_RESET};
 use crate::protocol::{
     ApplicationErrorKind, ApplicationException, InputProtocol, Limits, Protocol, ProtocolVisitor,
     Protocols,
@@ -242,16 +242,18 @@ impl AsyncCall {
     }
 
     /// Frames what the call came to into `out`, in the request's dialect,
-    /// with the reply headers the handler set.
+    /// with the reply headers the handler set; `closing`: the server is
+    /// shutting down, so a TTHeader reply carries the drain hint.
     pub fn emit<T: Transport>(
         mut self,
         completion: Completion,
         transport: &mut T,
         out: &mut BytesMut,
+        closing: bool,
     ) -> Outcome {
         match completion {
             Completion::Reply(body) => {
-                if self.frame(transport, out, |out| {
+                if self.frame(transport, out, closing, |out| {
                     out.extend_from_slice(&body);
                     true
                 }) {
@@ -275,7 +277,7 @@ impl AsyncCall {
                     self.seqid,
                     self.limits,
                 );
-                if self.frame(transport, out, |out| {
+                if self.frame(transport, out, closing || close, |out| {
                     write(out, &name, seqid, &exception, limits)
                 }) {
                     Outcome {
@@ -292,18 +294,25 @@ impl AsyncCall {
 
     /// Frames what `write` writes. The handler is done, so its reply
     /// headers are known before the frame begins (no re-framing); headers
-    /// that cannot be framed are dropped with a warning. False when no
-    /// frame can be made; `out` is then as it was.
+    /// that cannot be framed are dropped with a warning. `closing`: the
+    /// connection is closing, so a TTHeader reply carries
+    /// [`CONNECTION_READY_TO_RESET`]. False when no frame can be made; `out`
+    /// is then as it was.
     fn frame<T: Transport>(
         &mut self,
         transport: &mut T,
         out: &mut BytesMut,
+        closing: bool,
         write: impl FnOnce(&mut BytesMut) -> bool,
     ) -> bool {
         let mark = out.len();
         let headers = self.ctx.take_reply_headers();
         if !headers.is_empty() && matches!(self.info.dialect, Dialect::Header | Dialect::TTHeader) {
             self.info.headers = headers;
+        }
+        if closing && self.info.dialect == Dialect::TTHeader {
+            let (key, value) = CONNECTION_READY_TO_RESET;
+            self.info.headers.insert(key, value);
         }
         let start = match transport.begin(out, &self.info) {
             Ok(start) => start,

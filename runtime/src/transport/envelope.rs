@@ -69,13 +69,16 @@ pub(super) fn take_frame(
     if len > limits.max_frame_len {
         return Err(TransportError::frame_too_large(len, limits.max_frame_len));
     }
-    if let Some(found) = be_u16(input, 4) {
-        if found != magic {
-            return Err(TransportError::new(
-                TransportErrorKind::BadMagic,
-                format!("not a {name} frame (magic {found:#06x}, expected {magic:#06x})"),
-            ));
-        }
+    // Wait for the magic before judging the length, so that the error a
+    // stream gets does not depend on where the bytes happened to be cut.
+    let Some(found) = be_u16(input, 4) else {
+        return Ok(None);
+    };
+    if found != magic {
+        return Err(TransportError::new(
+            TransportErrorKind::BadMagic,
+            format!("not a {name} frame (magic {found:#06x}, expected {magic:#06x})"),
+        ));
     }
     if len < FIXED_AFTER_LENGTH {
         return Err(TransportError::malformed(format!(
