@@ -31,8 +31,26 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const WAKER: Token = Token(usize::MAX);
-/// How often timeouts are checked.
+/// How often a draining poller checks the shutdown's deadline.
 const TICK: Duration = Duration::from_millis(100);
+
+/// How often connections are checked against their timeouts: a quarter of
+/// the shortest one (so a timeout fires at most 25% late), between 100 ms
+/// and 1 s. With the defaults (linger 1 s) four times a second, and never
+/// while the poller has no connection.
+fn sweep_interval(options: &ServerOptions) -> Duration {
+    [
+        options.read_timeout,
+        options.write_timeout,
+        options.idle_timeout,
+        Some(options.linger),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .map_or(Duration::from_secs(1), |shortest| shortest / 4)
+    .clamp(TICK, Duration::from_secs(1))
+}
 
 /// What other threads hand a poller: new connections and finished work.
 #[derive(Debug)]
@@ -205,6 +223,8 @@ pub(super) struct Poller<E, N: NewTransport, X> {
     /// Calls in every connection's queue (bounds the stale deadlines).
     queued: usize,
     next_sweep: Instant,
+    /// How often connections are checked against their timeouts.
+    sweep_every: Duration,
     /// The time at the start of this poll turn: one clock read per turn, not
     /// one per read or write.
     now: Instant,
@@ -236,6 +256,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             connections: Mutex::new(Vec::new()),
             done: Mutex::new(Vec::new()),
         });
+        let sweep_every = sweep_interval(&options);
         let poller = Poller {
             id,
             poll,
@@ -259,7 +280,8 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             starved: Vec::new(),
             deadlines: BinaryHeap::new(),
             queued: 0,
-            next_sweep: Instant::now() + TICK,
+            next_sweep: Instant::now() + sweep_every,
+            sweep_every,
             now: Instant::now(),
             draining: false,
         };
@@ -273,14 +295,8 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
     pub fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         loop {
-            let timeout = if !self.ready.is_empty() {
-                Duration::ZERO
-            } else if let Some(Reverse((deadline, ..))) = self.deadlines.peek() {
-                deadline.saturating_duration_since(Instant::now()).min(TICK)
-            } else {
-                TICK
-            };
-            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+            let timeout = self.poll_timeout();
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     tracing::error!(error = %e, "poll failed; poller stops");
                     break;
@@ -308,7 +324,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             if self.now >= self.next_sweep {
                 self.sweep(self.now);
                 self.unstarve();
-                self.next_sweep = self.now + TICK;
+                self.next_sweep = self.now + self.sweep_every;
             }
             if self.shared.stopping.load(Ordering::SeqCst) {
                 self.draining = true;
@@ -322,6 +338,34 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         let open = self.conns.iter().filter(|c| c.is_some()).count();
         self.shared.open.fetch_sub(open, Ordering::Relaxed);
         Counters::add(&self.counters().closed, open as u64);
+    }
+
+    /// How long the next poll may sleep: not at all with connections ready
+    /// to read, else until the earliest async deadline or the next sweep.
+    /// A poller with no connection, no deadline and no shutdown to watch
+    /// sleeps until it is woken (a connection, a reply, a shutdown): an
+    /// idle server costs no wake-ups.
+    fn poll_timeout(&self) -> Option<Duration> {
+        if !self.ready.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let now = Instant::now();
+        let sweep = if self.draining {
+            Some(now + TICK)
+        } else if self.conns.len() > self.free.len() || !self.starved.is_empty() {
+            Some(self.next_sweep)
+        } else {
+            None
+        };
+        let deadline = self
+            .deadlines
+            .peek()
+            .map(|Reverse((deadline, ..))| *deadline);
+        let wake = match (sweep, deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        wake.map(|at| at.saturating_duration_since(now))
     }
 
     fn take_inbox(&mut self) {
