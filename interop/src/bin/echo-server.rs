@@ -115,6 +115,9 @@ impl echo_async::EchoServer for AsyncEcho {
 
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
+    // Before serving: the pipe must exist even if the server later runs out
+    // of file descriptors.
+    let signals = thriftgen_interop::cli::Signals::install()?;
     let delay = Duration::from_millis(args.delay_ms);
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mode = match (args.handlers, args.workers, args.inline) {
@@ -148,7 +151,7 @@ fn main() -> std::io::Result<()> {
             "echo-server listening on {} (handlers: tokio)",
             server.local_addr()
         );
-        thriftgen_interop::cli::wait_for_signal();
+        signals.wait();
         let stats = server.shutdown(Duration::from_secs(5));
         runtime.shutdown_timeout(Duration::from_secs(1));
         stats
@@ -160,7 +163,7 @@ fn main() -> std::io::Result<()> {
             "echo-server listening on {} (handlers: {mode:?})",
             server.local_addr()
         );
-        thriftgen_interop::cli::wait_for_signal();
+        signals.wait();
         server.shutdown(Duration::from_secs(5))
     };
     eprintln!("echo-server stopped: {stats:?}");

@@ -255,6 +255,9 @@ impl<P: Processor> Processor for AnswerHeaders<P> {
 
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
+    // Before serving: the pipe must exist even if the server later runs out
+    // of file descriptors.
+    let signals = thriftgen_interop::cli::Signals::install()?;
     let defaults = ServerOptions::default();
     let options = ServerOptions {
         pollers: args.pollers.unwrap_or(defaults.pollers),
@@ -272,7 +275,7 @@ fn main() -> std::io::Result<()> {
         .options(options)
         .bind((args.host.as_str(), args.port))?;
     eprintln!("thrift-test-server listening on {}", server.local_addr());
-    thriftgen_interop::cli::wait_for_signal();
+    signals.wait();
     let stats = server.shutdown(Duration::from_secs(5));
     eprintln!("thrift-test-server stopped: {stats:?}");
     Ok(())

@@ -13,6 +13,10 @@ use std::time::Duration;
 const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
 
+/// The first wait after `accept` fails, and the longest.
+const BACKOFF_FIRST: Duration = Duration::from_millis(10);
+const BACKOFF_MAX: Duration = Duration::from_secs(1);
+
 #[derive(Debug)]
 pub(super) struct Acceptor {
     poll: Poll,
@@ -53,27 +57,41 @@ impl Acceptor {
 
     pub fn run(mut self) {
         let mut events = Events::with_capacity(16);
+        // Set while accepting fails (out of file descriptors, say): the
+        // backlog is tried again after this long, doubling up to a second,
+        // instead of in a busy loop. The listener is edge-triggered, so a
+        // backlog left waiting gives no new event by itself.
+        let mut backoff: Option<Duration> = None;
         loop {
             if self.shared.stopping.load(Ordering::SeqCst) {
                 // Dropping the listener stops accepting.
                 return;
             }
-            if let Err(e) = self.poll.poll(&mut events, None) {
+            if let Err(e) = self.poll.poll(&mut events, backoff) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     tracing::error!(error = %e, "acceptor poll failed");
                     return;
                 }
             }
-            if events.iter().any(|e| e.token() == LISTENER) {
-                self.accept_all();
+            if backoff.is_some() || events.iter().any(|e| e.token() == LISTENER) {
+                backoff = match self.accept_all() {
+                    Ok(()) => None,
+                    Err(e) => {
+                        let next = backoff.map_or(BACKOFF_FIRST, |b| (b * 2).min(BACKOFF_MAX));
+                        tracing::warn!(error = %e, retry_in = ?next, "accept failed");
+                        Some(next)
+                    }
+                };
             }
         }
     }
 
-    fn accept_all(&mut self) {
+    /// Accepts until the backlog is empty; the error that stopped it early,
+    /// if one did (the caller backs off).
+    fn accept_all(&mut self) -> io::Result<()> {
         loop {
             if self.shared.stopping.load(Ordering::SeqCst) {
-                return;
+                return Ok(());
             }
             match self.listener.accept() {
                 Ok((stream, peer)) => {
@@ -91,14 +109,11 @@ impl Acceptor {
                     self.next = self.next.wrapping_add(1);
                     poller.push_connection(stream, peer);
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    // Out of file descriptors, for instance: back off and let
-                    // connections close.
-                    tracing::warn!(error = %e, "accept failed");
-                    std::thread::sleep(Duration::from_millis(10));
-                }
+                // Out of file descriptors, for instance: back off and let
+                // connections close.
+                Err(e) => return Err(e),
             }
         }
     }
