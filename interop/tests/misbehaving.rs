@@ -377,3 +377,43 @@ fn shutdown_under_load_loses_no_accepted_request() {
         assert_eq!(stats.connections_open, 0);
     }
 }
+
+#[test]
+fn peers_holding_big_incomplete_frames_are_shed_past_the_server_budget() {
+    // A budget of 4 MiB for incomplete frames; frames may still be 16 MiB.
+    let server = Server::new(EchoServerProcessor::new(Echo))
+        .options(ServerOptions {
+            pollers: 2,
+            max_partial_bytes: 4 << 20,
+            ..ServerOptions::default()
+        })
+        .bind("127.0.0.1:0")
+        .unwrap();
+    let addr = server.local_addr();
+    let witness = Witness::start(addr);
+    // Eight peers each announce a frame just under 16 MiB and send 1 MiB of
+    // it, then stall: 8 MiB would be pinned.
+    let chunk = vec![0x41u8; 1 << 20];
+    let mut hostile = Vec::new();
+    for _ in 0..8 {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.write_all(&((16 << 20) - 16u32).to_be_bytes()).unwrap();
+        stream.write_all(&chunk).unwrap();
+        hostile.push(stream);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let shed = hostile
+        .iter_mut()
+        .map(|stream| closed_by_server(stream, Duration::from_secs(2)))
+        .filter(|&closed| closed)
+        .count();
+    // At most four fit in 4 MiB (each holds 1 MiB); the rest are shed.
+    assert!(
+        (4..=8).contains(&shed),
+        "{shed} of 8 peers holding 1 MiB each shed"
+    );
+    witness.finish();
+    drop(hostile);
+    let stats = server.shutdown(Duration::from_secs(5));
+    assert!(stats.errors >= 4, "{stats:?}");
+}

@@ -188,6 +188,14 @@ pub struct ServerOptions {
     /// 4 MiB): a client that sends without reading cannot make the server
     /// buffer without end.
     pub max_pending_output: usize,
+    /// Bytes the whole server may hold in incomplete frames (default
+    /// 128 MiB). Each connection may send frames up to the frame limit
+    /// (16 MiB), so without a budget 64 peers each sending just under that
+    /// would pin 1 GiB. Past the budget, a connection that holds 64 KiB or
+    /// more of unserved input (an incomplete frame) when it reads is closed
+    /// (counted as an error); connections with small frames are never
+    /// shed.
+    pub max_partial_bytes: usize,
     /// How long a closing connection waits for its peer to close (default
     /// 1 s). A connection that closes after replies it wants delivered (a
     /// graceful shutdown, a `PROTOCOL_ERROR`, an idle or read timeout)
@@ -220,6 +228,7 @@ impl Default for ServerOptions {
             transport_limits: TransportLimits::DEFAULT,
             read_budget: 64 * 1024,
             max_pending_output: 4 * 1024 * 1024,
+            max_partial_bytes: 128 * 1024 * 1024,
             linger: Duration::from_secs(1),
         }
     }
@@ -282,6 +291,9 @@ struct Shared {
     stopping: AtomicBool,
     deadline: Mutex<Option<Instant>>,
     open: AtomicUsize,
+    /// Bytes held in incomplete frames of 64 KiB or more, by every poller
+    /// (see [`ServerOptions::max_partial_bytes`]).
+    partial_bytes: AtomicUsize,
     rejected: AtomicU64,
     counters: Vec<Counters>,
     /// The pollers' wakers (by poller id), then the acceptor's.
@@ -574,6 +586,7 @@ fn start<E: engine::Engine, N: NewTransport, X: Protocols>(
         stopping: AtomicBool::new(false),
         deadline: Mutex::new(None),
         open: AtomicUsize::new(0),
+        partial_bytes: AtomicUsize::new(0),
         rejected: AtomicU64::new(0),
         counters: (0..pollers).map(|_| Counters::default()).collect(),
         wakers: Mutex::new(Vec::new()),

@@ -128,7 +128,15 @@ struct Conn<T> {
     /// start): the replies a deadline would lose.
     sent: u64,
     reply_ends: VecDeque<u64>,
+    /// The bytes of this connection's input counted in the server's
+    /// partial-frame budget (0 unless it holds an incomplete frame of
+    /// [`PARTIAL_FLOOR`] bytes or more).
+    held: usize,
 }
+
+/// Incomplete frames smaller than this are not counted in the server's
+/// partial-frame budget: ordinary requests never touch the shared counter.
+const PARTIAL_FLOOR: usize = 64 * 1024;
 
 /// A half-closed connection waiting for its peer to close.
 #[derive(Debug)]
@@ -436,6 +444,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
                 .new_transport
                 .new_transport(self.options.transport_limits),
             input: BytesMut::new(),
+            held: 0,
             output: BytesMut::new(),
             calls: VecDeque::new(),
             first_seq: 0,
@@ -463,6 +472,11 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             self.queued -= conn.calls.len();
             conn.calls.clear();
             let _ = self.poll.registry().deregister(&mut conn.stream);
+            if conn.held > 0 {
+                self.shared
+                    .partial_bytes
+                    .fetch_sub(conn.held, Ordering::Relaxed);
+            }
             self.pool.give(&mut conn.input);
             self.pool.give(&mut conn.output);
             self.free.push(slot);
@@ -660,9 +674,49 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             self.ready.push(slot);
         }
         self.serve_frames(slot);
+        if self.over_partial_budget(slot) {
+            tracing::debug!("partial-frame budget exceeded; connection shed");
+            self.error();
+            self.close(slot, "partial-frame budget exceeded");
+            return;
+        }
         if peer_closed {
             self.peer_closed(slot);
         }
+    }
+
+    /// Counts what connection `slot` holds of an incomplete frame in the
+    /// server's partial-frame budget; true when the server is over budget
+    /// and this connection is one of those holding it (it is then shed).
+    fn over_partial_budget(&mut self, slot: usize) -> bool {
+        let Some(Some(conn)) = self.conns.get_mut(slot) else {
+            return false;
+        };
+        let held = if conn.input.len() >= PARTIAL_FLOOR {
+            conn.input.len()
+        } else {
+            0
+        };
+        if held == conn.held {
+            return held > 0
+                && self.shared.partial_bytes.load(Ordering::Relaxed)
+                    > self.options.max_partial_bytes;
+        }
+        let total = if held > conn.held {
+            let grown = held - conn.held;
+            self.shared
+                .partial_bytes
+                .fetch_add(grown, Ordering::Relaxed)
+                + grown
+        } else {
+            let shrunk = conn.held - held;
+            self.shared
+                .partial_bytes
+                .fetch_sub(shrunk, Ordering::Relaxed)
+                - shrunk
+        };
+        conn.held = held;
+        held > 0 && total > self.options.max_partial_bytes
     }
 
     /// The peer closed its side. Sync calls already read still run and are
