@@ -51,6 +51,14 @@ bench-echo:
 bench-async:
     bash bench/async.sh
 
+# A fuzz campaign on one target (nightly; see fuzz/README.md): `just fuzz
+# roundtrip 3600`. Seeded from fuzz/corpus/TARGET; new inputs go to
+# fuzz/grown/TARGET (not committed), crashes to fuzz/artifacts/TARGET.
+# `bash fuzz/ci.sh` is the short smoke of every target.
+fuzz target seconds="600":
+    mkdir -p fuzz/grown/{{target}}
+    cd fuzz && cargo +nightly fuzz run {{target}} grown/{{target}} corpus/{{target}} -- -max_total_time={{seconds}} -rss_limit_mb=512 -malloc_limit_mb=64 -dict=thrift.dict
+
 # Review changed snapshots (needs cargo-insta).
 snapshots:
     cargo insta review

@@ -397,7 +397,9 @@ fn peers_holding_big_incomplete_frames_are_shed_past_the_server_budget() {
     let mut hostile = Vec::new();
     for _ in 0..8 {
         let mut stream = TcpStream::connect(addr).unwrap();
-        stream.write_all(&((16 << 20) - 16u32).to_be_bytes()).unwrap();
+        stream
+            .write_all(&((16 << 20) - 16u32).to_be_bytes())
+            .unwrap();
         stream.write_all(&chunk).unwrap();
         hostile.push(stream);
         std::thread::sleep(Duration::from_millis(50));

@@ -9,7 +9,11 @@ use thriftgen_runtime::transport::{
 
 /// Feeds `stream` to a fresh transport in chunks of `sizes`, draining frames
 /// after each chunk; the error kind the stream ends with, if any.
-fn error_when_fed<T: Transport>(mut transport: T, stream: &[u8], sizes: &[usize]) -> Option<TransportErrorKind> {
+fn error_when_fed<T: Transport>(
+    mut transport: T,
+    stream: &[u8],
+    sizes: &[usize],
+) -> Option<TransportErrorKind> {
     let mut input = BytesMut::new();
     let mut rest = stream;
     let mut sizes = sizes.iter().copied().cycle();
