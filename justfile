@@ -51,6 +51,11 @@ bench-echo:
 bench-async:
     bash bench/async.sh
 
+# A long moderate load with reconnects and hostile frames on a fresh
+# echo-server (MINUTES=10 by default; not part of CI).
+soak:
+    bash bench/soak.sh
+
 # A fuzz campaign on one target (nightly; see fuzz/README.md): `just fuzz
 # roundtrip 3600`. Seeded from fuzz/corpus/TARGET; new inputs go to
 # fuzz/grown/TARGET (not committed), crashes to fuzz/artifacts/TARGET.
