@@ -176,7 +176,9 @@ fn main() {
     for flag in &flags {
         let (flag, shared) = (Arc::clone(flag), Arc::clone(&shared));
         let (addr, rate) = (args.addr, args.rate);
-        threads.push(std::thread::spawn(move || client_loop(addr, rate, flag, shared)));
+        threads.push(std::thread::spawn(move || {
+            client_loop(addr, rate, flag, shared)
+        }));
     }
     {
         let (shared, addr) = (Arc::clone(&shared), args.addr);
