@@ -393,7 +393,10 @@ fn peers_holding_big_incomplete_frames_are_shed_past_the_server_budget() {
     let witness = Witness::start(addr);
     // Eight peers each announce a frame just under 16 MiB and send 1 MiB of
     // it, then stall: 8 MiB would be pinned.
-    let chunk = vec![0x41u8; 1 << 20];
+    // The frame starts like a strict binary call, so the server takes it
+    // for one and waits for the rest.
+    let mut chunk = vec![0x41u8; 1 << 20];
+    chunk[..4].copy_from_slice(&[0x80, 0x01, 0x00, 0x01]);
     let mut hostile = Vec::new();
     for _ in 0..8 {
         let mut stream = TcpStream::connect(addr).unwrap();
