@@ -62,7 +62,7 @@ soak:
 # `bash fuzz/ci.sh` is the short smoke of every target.
 fuzz target seconds="600":
     mkdir -p fuzz/grown/{{target}}
-    cd fuzz && cargo +nightly fuzz run {{target}} grown/{{target}} corpus/{{target}} -- -max_total_time={{seconds}} -rss_limit_mb=512 -malloc_limit_mb=64 -dict=thrift.dict
+    cd fuzz && ASAN_OPTIONS=quarantine_size_mb=64 cargo +nightly fuzz run {{target}} grown/{{target}} corpus/{{target}} -- -max_total_time={{seconds}} -rss_limit_mb=512 -malloc_limit_mb=64 -dict=thrift.dict
 
 # Review changed snapshots (needs cargo-insta).
 snapshots:
