@@ -3,46 +3,12 @@
 //! once descriptors free up. Runs `echo-server` under `prlimit --nofile`
 //! (util-linux), so the limit binds the server process alone.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::io::Write;
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
-
-/// One framed echo call (strict binary), `msg` = `seqid` as text.
-fn echo_call(seqid: i32) -> Vec<u8> {
-    fn string(out: &mut Vec<u8>, s: &[u8]) {
-        out.extend_from_slice(&(s.len() as i32).to_be_bytes());
-        out.extend_from_slice(s);
-    }
-    let msg = seqid.to_string();
-    let mut body = Vec::new();
-    body.extend_from_slice(&0x8001_0001u32.to_be_bytes());
-    string(&mut body, b"Echo");
-    body.extend_from_slice(&seqid.to_be_bytes());
-    body.extend_from_slice(&[0x0c, 0x00, 0x01]); // field 1: struct Request
-    body.extend_from_slice(&[0x0b, 0x00, 0x01]); // action
-    string(&mut body, b"echo");
-    body.extend_from_slice(&[0x0b, 0x00, 0x02]); // msg
-    string(&mut body, msg.as_bytes());
-    body.extend_from_slice(&[0x00, 0x00]); // end of Request, end of args
-    let mut frame = (body.len() as u32).to_be_bytes().to_vec();
-    frame.extend(body);
-    frame
-}
-
-/// Reads one reply frame and checks it echoes `seqid`.
-fn read_reply(stream: &mut TcpStream, seqid: i32) -> std::io::Result<()> {
-    let mut len = [0u8; 4];
-    stream.read_exact(&mut len)?;
-    let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
-    stream.read_exact(&mut body)?;
-    let needle = seqid.to_string();
-    assert!(
-        body.windows(needle.len()).any(|w| w == needle.as_bytes()),
-        "the reply echoes {seqid}"
-    );
-    Ok(())
-}
+use support::{echo_call, echo_server_under, read_reply};
 
 /// Voluntary context switches (wake-ups) of all of `pid`'s threads.
 fn wakeups(pid: u32) -> u64 {
@@ -58,47 +24,13 @@ fn wakeups(pid: u32) -> u64 {
     total
 }
 
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
-}
-
 #[test]
 fn out_of_descriptors_the_server_backs_off_then_serves_the_backlog() {
-    if Command::new("prlimit").arg("--version").output().is_err() {
-        eprintln!("skipped: no prlimit (util-linux)");
-        return;
-    }
-    let addr = free_port();
     // 32 descriptors: the standard three, the poll instances, wakers and the
     // listener leave room for about twenty connections.
-    let mut child = Command::new("prlimit")
-        .args(["--nofile=32:32", "--"])
-        .arg(env!("CARGO_BIN_EXE_echo-server"))
-        .args(["--addr", &addr.to_string()])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let server = Running(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let first = lines.next().unwrap().unwrap();
-    assert!(first.contains("listening on"), "{first}");
-    // Keep reading the server's log so it never blocks on a full pipe.
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            eprintln!("server: {line}");
-        }
-    });
+    let Some((server, addr)) = echo_server_under("--nofile=32:32") else {
+        return;
+    };
 
     // More connections than descriptors: the kernel completes them all
     // into the backlog; the server accepts until it runs out.

@@ -5,77 +5,26 @@
 //! first, and a well-behaved client is served throughout. Heavy (half a
 //! gigabyte over loopback), so `#[ignore]`d: `.ci/run` runs it.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::io::Write;
+use std::net::TcpStream;
 use std::time::Duration;
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// One framed echo call (strict binary) with `msg` = "ok".
-fn echo_call(seqid: i32) -> Vec<u8> {
-    let mut body = Vec::new();
-    body.extend_from_slice(&0x8001_0001u32.to_be_bytes());
-    body.extend_from_slice(&4i32.to_be_bytes());
-    body.extend_from_slice(b"Echo");
-    body.extend_from_slice(&seqid.to_be_bytes());
-    body.extend_from_slice(&[0x0c, 0x00, 0x01, 0x0b, 0x00, 0x01]);
-    body.extend_from_slice(&4i32.to_be_bytes());
-    body.extend_from_slice(b"echo");
-    body.extend_from_slice(&[0x0b, 0x00, 0x02]);
-    body.extend_from_slice(&2i32.to_be_bytes());
-    body.extend_from_slice(b"ok");
-    body.extend_from_slice(&[0x00, 0x00]);
-    let mut frame = (body.len() as u32).to_be_bytes().to_vec();
-    frame.extend(body);
-    frame
-}
+use support::{echo_call, echo_server_under};
 
 fn call(stream: &mut TcpStream, seqid: i32) -> std::io::Result<()> {
     stream.write_all(&echo_call(seqid))?;
-    let mut len = [0u8; 4];
-    stream.read_exact(&mut len)?;
-    let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
-    stream.read_exact(&mut body)
+    support::read_reply(stream, seqid)
 }
 
 #[test]
 #[ignore = "sends half a gigabyte over loopback; run by .ci/run"]
 fn hostile_peers_under_a_memory_limit_get_errors_not_an_abort() {
-    if Command::new("prlimit").arg("--version").output().is_err() {
-        eprintln!("skipped: no prlimit (util-linux)");
-        return;
-    }
-    let addr: SocketAddr = {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap()
-    };
     // 512 MiB of address space: the server's threads and allocator arenas
     // reserve about 140 MB at rest; 480 MiB of pinned frames would not fit.
-    let mut child = Command::new("prlimit")
-        .args(["--as=536870912", "--"])
-        .arg(env!("CARGO_BIN_EXE_echo-server"))
-        .args(["--addr", &addr.to_string()])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut server = Running(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let first = lines.next().unwrap().unwrap();
-    assert!(first.contains("listening on"), "{first}");
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            eprintln!("server: {line}");
-        }
-    });
+    let Some((mut server, addr)) = echo_server_under("--as=536870912") else {
+        return;
+    };
 
     let mut witness = TcpStream::connect(addr).unwrap();
     witness
