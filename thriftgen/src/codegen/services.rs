@@ -489,22 +489,32 @@ fn docs(doc: &Option<String>) -> TokenStream {
     quote!(#(#lines)*)
 }
 
-/// Doc lines for the arguments a caller may leave out, which the handler
-/// sees as `None`.
-fn omitted_docs(ctx: &Ctx<'_>, f: &Function, n: &Names) -> TokenStream {
-    let lines: Vec<String> = f
-        .params
+/// One doc line per argument a caller may leave out, `describe`d from its
+/// IDL default (if any), after its name.
+fn omitted_lines(
+    ctx: &Ctx<'_>,
+    f: &Function,
+    n: &Names,
+    describe: impl Fn(Option<String>) -> String,
+) -> Vec<String> {
+    f.params
         .iter()
         .zip(&n.params)
         .filter(|(p, _)| omittable(p))
-        .map(|(p, pn)| match &p.default {
-            Some(v) => format!(
-                " - `{pn}`: `None` when the caller left it out; the IDL default is `{}`.",
-                ctx.ir.value_text(v)
-            ),
-            None => format!(" - `{pn}`: `None` when the caller left it out."),
+        .map(|(p, pn)| {
+            let default = p.default.as_ref().map(|v| ctx.ir.value_text(v));
+            format!(" - `{pn}`: {}", describe(default))
         })
-        .collect();
+        .collect()
+}
+
+/// Doc lines for the arguments a caller may leave out, which the handler
+/// sees as `None`.
+fn omitted_docs(ctx: &Ctx<'_>, f: &Function, n: &Names) -> TokenStream {
+    let lines = omitted_lines(ctx, f, n, |default| match default {
+        Some(v) => format!("`None` when the caller left it out; the IDL default is `{v}`."),
+        None => "`None` when the caller left it out.".to_string(),
+    });
     if lines.is_empty() {
         return TokenStream::new();
     }
@@ -1158,19 +1168,10 @@ fn client_methods_beside(ctx: &Ctx<'_>, id: DefId, own: &[&str]) -> Vec<(DefId, 
 
 /// Client doc lines for the arguments a caller may leave out.
 fn client_omitted_docs(ctx: &Ctx<'_>, f: &Function, n: &Names) -> TokenStream {
-    let lines: Vec<String> = f
-        .params
-        .iter()
-        .zip(&n.params)
-        .filter(|(p, _)| omittable(p))
-        .map(|(p, pn)| match &p.default {
-            Some(v) => format!(
-                " - `{pn}`: `None` leaves it out (the IDL default is `{}`).",
-                ctx.ir.value_text(v)
-            ),
-            None => format!(" - `{pn}`: `None` leaves it out."),
-        })
-        .collect();
+    let lines = omitted_lines(ctx, f, n, |default| match default {
+        Some(v) => format!("`None` leaves it out (the IDL default is `{v}`)."),
+        None => "`None` leaves it out.".to_string(),
+    });
     if lines.is_empty() {
         return TokenStream::new();
     }
