@@ -51,6 +51,10 @@ struct Args {
     /// Seconds between samples.
     #[arg(long, default_value_t = 30)]
     sample_seconds: u64,
+    /// Mix hostile frames in (`--hostile false` for a clean, steady rate,
+    /// as `bench/rate_cpu.sh` measures).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    hostile: bool,
 }
 
 /// The server's resident memory (KiB) and open descriptors.
@@ -66,6 +70,28 @@ fn server_resources(pid: u32) -> (u64, usize) {
         .unwrap_or(0);
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count());
     (rss, fds)
+}
+
+/// The server's CPU time so far (user + system), in seconds.
+fn server_cpu_seconds(pid: u32) -> f64 {
+    // The fields after the command name (which may hold spaces), from
+    // field 3 on: utime and stime are fields 14 and 15, in clock ticks.
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // The tick is USER_HZ, which Linux fixes at 100 for /proc on every
+    // architecture (std has no sysconf to ask).
+    (ticks(11) + ticks(12)) as f64 / 100.0
 }
 
 fn histogram() -> Histogram<u64> {
@@ -180,12 +206,13 @@ fn main() {
             client_loop(addr, rate, flag, shared)
         }));
     }
-    {
+    if args.hostile {
         let (shared, addr) = (Arc::clone(&shared), args.addr);
         threads.push(std::thread::spawn(move || hostile_loop(addr, shared)));
     }
 
     let start = Instant::now();
+    let cpu0 = server_cpu_seconds(args.pid);
     let end = start + Duration::from_secs_f64(args.minutes * 60.0);
     let per_second = (args.connections as f64 * args.reconnect_percent / 100.0).max(0.0);
     let mut owed = 0.0;
@@ -232,6 +259,9 @@ fn main() {
     for t in threads {
         let _ = t.join();
     }
+    let elapsed = start.elapsed().as_secs_f64();
+    let server_cpu = server_cpu_seconds(args.pid) - cpu0;
+    let calls = shared.calls.load(Ordering::Relaxed);
     // Give the server its read timeout to close what the hostile peers
     // left half-sent.
     std::thread::sleep(Duration::from_secs(2));
@@ -241,11 +271,15 @@ fn main() {
     println!(
         "JSON {{\"minutes\":{:.1},\"calls\":{},\"errors\":{},\"reconnects\":{},\"hostile\":{},\
          \"rss_kib_start\":{rss0},\"rss_kib_end\":{rss1},\"fds_start\":{fds0},\"fds_end\":{fds1},\
-         \"p99_us_first\":{first},\"p99_us_last\":{last}}}",
-        start.elapsed().as_secs_f64() / 60.0,
-        shared.calls.load(Ordering::Relaxed),
+         \"p99_us_first\":{first},\"p99_us_last\":{last},\"qps\":{:.0},\"server_cpu_s\":{server_cpu:.2},\
+         \"server_cpu_pct\":{:.1},\"server_cpu_us_per_call\":{:.2}}}",
+        elapsed / 60.0,
+        calls,
         shared.errors.load(Ordering::Relaxed),
         shared.reconnects.load(Ordering::Relaxed),
         shared.hostile.load(Ordering::Relaxed),
+        calls as f64 / elapsed,
+        100.0 * server_cpu / elapsed,
+        1e6 * server_cpu / calls.max(1) as f64,
     );
 }

@@ -36,14 +36,16 @@ const TICK: Duration = Duration::from_millis(100);
 
 /// How often connections are checked against their timeouts: a quarter of
 /// the shortest one (so a timeout fires at most 25% late), between 100 ms
-/// and 1 s. With the defaults (linger 1 s) four times a second, and never
-/// while the poller has no connection.
-fn sweep_interval(options: &ServerOptions) -> Duration {
+/// and 1 s. The linger counts only while a connection lingers. With the
+/// defaults (read and write timeouts 30 s, linger 1 s) once a second, four
+/// times a second while one lingers, and never while the poller has no
+/// connection.
+fn sweep_interval(options: &ServerOptions, lingering: bool) -> Duration {
     [
         options.read_timeout,
         options.write_timeout,
         options.idle_timeout,
-        Some(options.linger),
+        lingering.then_some(options.linger),
     ]
     .into_iter()
     .flatten()
@@ -233,6 +235,10 @@ pub(super) struct Poller<E, N: NewTransport, X> {
     next_sweep: Instant,
     /// How often connections are checked against their timeouts.
     sweep_every: Duration,
+    /// The same while a connection lingers (the linger is shorter).
+    linger_sweep_every: Duration,
+    /// Some connection lingered at the last sweep or since.
+    lingering: bool,
     /// The time at the start of this poll turn: one clock read per turn, not
     /// one per read or write.
     now: Instant,
@@ -264,7 +270,8 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             connections: Mutex::new(Vec::new()),
             done: Mutex::new(Vec::new()),
         });
-        let sweep_every = sweep_interval(&options);
+        let sweep_every = sweep_interval(&options, false);
+        let linger_sweep_every = sweep_interval(&options, true);
         let poller = Poller {
             id,
             poll,
@@ -290,6 +297,8 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             queued: 0,
             next_sweep: Instant::now() + sweep_every,
             sweep_every,
+            linger_sweep_every,
+            lingering: false,
             now: Instant::now(),
             draining: false,
         };
@@ -332,7 +341,12 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             if self.now >= self.next_sweep {
                 self.sweep(self.now);
                 self.unstarve();
-                self.next_sweep = self.now + self.sweep_every;
+                let every = if self.lingering {
+                    self.linger_sweep_every
+                } else {
+                    self.sweep_every
+                };
+                self.next_sweep = self.now + every;
             }
             if self.shared.stopping.load(Ordering::SeqCst) {
                 self.draining = true;
@@ -515,6 +529,9 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
                 last: self.now,
                 why,
             });
+            // Its linger is likely shorter than the other timeouts.
+            self.lingering = true;
+            self.next_sweep = self.next_sweep.min(self.now + self.linger_sweep_every);
             conn.closing = true;
             conn.finish_input = false;
             conn.partial_since = None;
@@ -1083,11 +1100,14 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         let linger = options.linger;
         let total = linger.saturating_mul(LINGER_TOTAL);
         let mut to_close = Vec::new();
+        let mut still_lingering = false;
         for (slot, conn) in self.conns.iter().enumerate() {
             let Some(conn) = conn else { continue };
             if let Some(l) = &conn.linger {
                 if now.duration_since(l.last) >= linger || now.duration_since(l.since) >= total {
                     to_close.push((slot, l.why));
+                } else {
+                    still_lingering = true;
                 }
                 continue;
             }
@@ -1105,6 +1125,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             };
             to_close.push((slot, why));
         }
+        self.lingering = still_lingering;
         for (slot, why) in to_close {
             let lingering = matches!(self.conns.get(slot), Some(Some(c)) if c.linger.is_some());
             if lingering {
