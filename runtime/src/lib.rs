@@ -28,6 +28,7 @@ pub mod protocol;
 pub mod server;
 pub mod service;
 mod string;
+pub mod trace;
 pub mod transport;
 pub mod wire;
 

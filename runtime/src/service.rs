@@ -10,6 +10,7 @@
 use crate::protocol::{
     ApplicationException, InputProtocol, MessageHeader, OutputProtocol, ProtocolError, Result,
 };
+use crate::trace::TraceContext;
 use crate::transport::{int_keys, Headers, IntoHeaderBytes};
 use crate::wire::MessageType;
 use crate::ByteString;
@@ -36,12 +37,23 @@ use std::time::Duration;
 /// ctx.set_reply_header(&b"bin\xff"[..], &b"\x00\x01"[..]);
 /// assert_eq!(ctx.reply_headers().get_str("served-by"), Some("node-7"));
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CallContext {
     peer: Option<SocketAddr>,
     headers: Headers,
     timeout: Option<Duration>,
+    /// The caller's span (its `traceparent`), when it sent a valid one.
+    trace_parent: Option<TraceContext>,
+    /// This call's span.
+    trace: TraceContext,
     reply_headers: Mutex<Headers>,
+}
+
+impl Default for CallContext {
+    /// The context of a call with no peer and no headers.
+    fn default() -> CallContext {
+        CallContext::new(None, Headers::new())
+    }
 }
 
 impl Clone for CallContext {
@@ -50,6 +62,8 @@ impl Clone for CallContext {
             peer: self.peer,
             headers: self.headers.clone(),
             timeout: self.timeout,
+            trace_parent: self.trace_parent,
+            trace: self.trace,
             reply_headers: Mutex::new(self.reply_headers().clone()),
         }
     }
@@ -60,18 +74,40 @@ impl CallContext {
     /// TTHeader key/values; empty for other transports). The timeout is read
     /// from TTHeader's integer header
     /// [`RPC_TIMEOUT`](crate::transport::int_keys::RPC_TIMEOUT), when it is
-    /// there and a number of milliseconds.
+    /// there and a number of milliseconds. The trace is read from the
+    /// [`traceparent`](crate::trace::TRACEPARENT) header (see
+    /// [`CallContext::trace`]).
     pub fn new(peer: Option<SocketAddr>, headers: Headers) -> CallContext {
         let timeout = headers
             .get_int_str(int_keys::RPC_TIMEOUT)
             .and_then(|ms| ms.trim().parse::<u64>().ok())
             .map(Duration::from_millis);
+        let trace_parent = TraceContext::from_headers(&headers);
+        let trace = trace_parent.map_or_else(TraceContext::new_root, |parent| parent.child());
         CallContext {
             peer,
             headers,
             timeout,
+            trace_parent,
+            trace,
             reply_headers: Mutex::new(Headers::new()),
         }
+    }
+
+    /// This call's span of its distributed trace: the caller's trace id
+    /// (from its `traceparent` header) with a new span id of its own, or
+    /// the root of a new trace when the caller sent no valid
+    /// `traceparent`. While the handler runs it is
+    /// [`TraceContext::current`], so calls made from the handler continue
+    /// it (see [`crate::trace`]).
+    pub fn trace(&self) -> TraceContext {
+        self.trace
+    }
+
+    /// The caller's span, when it sent a valid `traceparent` (its span id
+    /// is the parent of [`CallContext::trace`]).
+    pub fn trace_parent(&self) -> Option<TraceContext> {
+        self.trace_parent
     }
 
     /// The same context with the timeout `timeout` in place of the one the

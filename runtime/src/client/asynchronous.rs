@@ -12,9 +12,11 @@
 //! the future holds bytes, not borrows. Sequence ids come from one
 //! client-wide atomic counter.
 
-use super::multiplex::Mux;
-use super::pool::Pool;
-use super::{decode_reply, encode_frame, CallError, ClientError};
+use super::endpoint::{Endpoint, Phase};
+use super::fleet::{Fleet, FleetOptions, InstanceStats, Plan};
+use super::tower::ClientService;
+use super::{encode_frame, CallError, ClientError};
+use crate::discover::Discover;
 use crate::protocol::{Limits, MessageHeader, Standard};
 use crate::service::{Args, Reply};
 use crate::transport::{
@@ -26,11 +28,12 @@ use bytes::{Bytes, BytesMut};
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
 
 /// How an [`AsyncClient`] talks to its server.
 #[derive(Clone, Debug)]
@@ -188,7 +191,8 @@ impl Default for MultiplexOptions {
 }
 
 /// What the calls of one [`AsyncClient`] clone carry: made with
-/// [`AsyncClient::with_call_options`].
+/// [`AsyncClient::with_call_options`]. The hash key and idempotency only
+/// matter to fleets ([`AsyncClient::discover`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -207,6 +211,16 @@ pub struct CallOptions {
     /// The call timeout in place of [`AsyncClientOptions::call_timeout`]
     /// (`None`: the client's).
     pub timeout: Option<Duration>,
+    /// The key [`Balancer::ConsistentHash`](super::Balancer::ConsistentHash)
+    /// places calls by (a hash of the bytes given to
+    /// [`CallOptions::hash_key`]); `None`: round robin.
+    pub hash_key: Option<u64>,
+    /// Whether the calls may run twice: `Some(true)` lets a fleet retry
+    /// them after failures that may have reached a server and send backup
+    /// requests, `Some(false)` forbids it even for methods listed in
+    /// [`RetryOptions::idempotent_methods`](super::RetryOptions::idempotent_methods);
+    /// `None` (the default): as the method is marked.
+    pub idempotent: Option<bool>,
 }
 
 impl CallOptions {
@@ -224,6 +238,20 @@ impl CallOptions {
     /// Sets the call timeout.
     pub fn timeout(mut self, timeout: Duration) -> CallOptions {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the consistent-hashing key: calls with equal keys go to the
+    /// same instance while the fleet does not change (and that instance
+    /// takes calls).
+    pub fn hash_key(mut self, key: impl AsRef<[u8]>) -> CallOptions {
+        self.hash_key = Some(super::balance::hash_bytes(key.as_ref()));
+        self
+    }
+
+    /// Says whether the calls are idempotent (see [`CallOptions::idempotent`]).
+    pub fn idempotent(mut self, idempotent: bool) -> CallOptions {
+        self.idempotent = Some(idempotent);
         self
     }
 }
@@ -273,8 +301,16 @@ pub struct AsyncClientStats {
 ///
 /// Calls must be polled inside a tokio runtime (with the `net` and `time`
 /// drivers enabled): connections are dialed on demand and their tasks
-/// spawned there. A failed call is never retried (Thrift calls need not be
-/// idempotent); a failed connection is closed and the next call dials again.
+/// spawned there. A client of one address never retries a failed call
+/// (Thrift calls need not be idempotent); a failed connection is closed and
+/// the next call dials again. A fleet ([`AsyncClient::discover`]) retries
+/// as its [`FleetOptions`] say.
+///
+/// A server that is shutting down says so on its TTHeader replies (Kitex's
+/// `crrst` header, [`CONNECTION_READY_TO_RESET`](crate::server::CONNECTION_READY_TO_RESET)):
+/// a pooled connection whose reply carries it is closed after that call
+/// instead of going back to the pool, and a multiplexed one takes no new
+/// calls and closes once its calls in flight are answered.
 #[derive(Clone)]
 pub struct AsyncClient {
     inner: Arc<Inner>,
@@ -288,18 +324,22 @@ const _: fn() = || {
 };
 
 /// What every clone shares.
-struct Inner {
-    options: AsyncClientOptions,
+pub(super) struct Inner {
+    pub(super) options: AsyncClientOptions,
     seqid: AtomicI32,
     /// The size of the largest recent call, so encoding rarely regrows.
     size_hint: AtomicUsize,
-    connector: Arc<Connector>,
-    backend: Backend,
+    pub(super) target: Target,
+    /// The calls a [`ClientService`] may have in flight: its `poll_ready`.
+    pub(super) slots: Arc<Semaphore>,
 }
 
-enum Backend {
-    Pool(Pool),
-    Mux(Mux),
+/// Where the calls go.
+pub(super) enum Target {
+    /// One server.
+    Single(Endpoint),
+    /// The instances a [`Discover`] finds.
+    Fleet(Arc<Fleet>),
 }
 
 /// Dials the server, and counts connections.
@@ -310,11 +350,24 @@ pub(super) struct Connector {
     pub(super) dialect: Dialect,
     pub(super) limits: Limits,
     pub(super) transport_limits: TransportLimits,
-    connects: AtomicU64,
-    open: AtomicUsize,
+    pub(super) connects: AtomicU64,
+    pub(super) open: AtomicUsize,
 }
 
 impl Connector {
+    /// A dialer of `addr` with `options`.
+    pub(super) fn new(addr: SocketAddr, options: &AsyncClientOptions) -> Connector {
+        Connector {
+            addr,
+            connect_timeout: options.connect_timeout,
+            dialect: options.dialect,
+            limits: options.limits,
+            transport_limits: options.transport_limits,
+            connects: AtomicU64::new(0),
+            open: AtomicUsize::new(0),
+        }
+    }
+
     /// A new connection, with `TCP_NODELAY`.
     pub(super) async fn dial(self: &Arc<Self>) -> Result<(TcpStream, OpenConnection), ClientError> {
         let connect = TcpStream::connect(self.addr);
@@ -335,9 +388,9 @@ impl Connector {
             None => connect.await?,
         };
         stream.set_nodelay(true)?;
-        self.connects.fetch_add(1, Ordering::Relaxed);
+        let index = self.connects.fetch_add(1, Ordering::Relaxed) + 1;
         self.open.fetch_add(1, Ordering::Relaxed);
-        Ok((stream, OpenConnection(self.clone())))
+        Ok((stream, OpenConnection(self.clone(), index)))
     }
 
     /// A fresh reply decoder for a new connection.
@@ -346,9 +399,17 @@ impl Connector {
     }
 }
 
-/// Counts one open connection while it lives.
+/// Counts one open connection while it lives; knows its place in the
+/// order of dials (from 1).
 #[derive(Debug)]
-pub(super) struct OpenConnection(Arc<Connector>);
+pub(super) struct OpenConnection(Arc<Connector>, u64);
+
+impl OpenConnection {
+    /// Which dial made this connection (1 for the first).
+    pub(super) fn index(&self) -> u64 {
+        self.1
+    }
+}
 
 impl Drop for OpenConnection {
     fn drop(&mut self) {
@@ -357,7 +418,7 @@ impl Drop for OpenConnection {
 }
 
 /// One encoded call, ready for any connection.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Request {
     pub(super) seqid: i32,
     pub(super) method: &'static str,
@@ -368,26 +429,57 @@ impl AsyncClient {
     /// A client of the server at `addr`. No I/O: connections are made on
     /// demand, inside the tokio runtime that polls the calls.
     pub fn new(addr: SocketAddr, options: AsyncClientOptions) -> AsyncClient {
-        let connector = Arc::new(Connector {
-            addr,
-            connect_timeout: options.connect_timeout,
-            dialect: options.dialect,
-            limits: options.limits,
-            transport_limits: options.transport_limits,
-            connects: AtomicU64::new(0),
-            open: AtomicUsize::new(0),
-        });
-        let backend = match &options.strategy {
-            Strategy::Pooled(pool) => Backend::Pool(Pool::new(pool.clone(), connector.clone())),
-            Strategy::Multiplexed(mux) => Backend::Mux(Mux::new(mux.clone(), connector.clone())),
-        };
+        let endpoint = Endpoint::new(addr, &options);
+        let slots = Arc::new(Semaphore::new(endpoint.capacity()));
+        AsyncClient::from_target(options, Target::Single(endpoint), slots)
+    }
+
+    /// A client of a fleet: the instances `discover` finds, each with its
+    /// own connections (pooled or multiplexed as `options.strategy` says),
+    /// the calls spread, retried and guarded as `fleet` says.
+    ///
+    /// No I/O here either: the first call (or [`ClientService`] readiness)
+    /// spawns, on the tokio runtime that polls it, the task that watches
+    /// `discover`, and waits for its first instance set (within the call's
+    /// timeout). Instances that leave the set get no new calls; their calls
+    /// in flight finish, and their connections close once idle. The task
+    /// ends when the last clone of the client is dropped.
+    ///
+    /// ```no_run
+    /// # async fn demo(a: std::net::SocketAddr, b: std::net::SocketAddr) {
+    /// use thriftgen_runtime::client::{AsyncClient, AsyncClientOptions, FleetOptions};
+    /// use thriftgen_runtime::discover::StaticDiscover;
+    ///
+    /// let client = AsyncClient::discover(
+    ///     StaticDiscover::new([a, b]),
+    ///     AsyncClientOptions::default(),
+    ///     FleetOptions::default(),
+    /// );
+    /// # }
+    /// ```
+    pub fn discover(
+        discover: impl Discover,
+        options: AsyncClientOptions,
+        fleet: FleetOptions,
+    ) -> AsyncClient {
+        let per_instance = Endpoint::capacity_of(&options);
+        let slots = Arc::new(Semaphore::new(per_instance));
+        let fleet = Fleet::new(Box::new(discover), options.clone(), fleet, slots.clone());
+        AsyncClient::from_target(options, Target::Fleet(fleet), slots)
+    }
+
+    fn from_target(
+        options: AsyncClientOptions,
+        target: Target,
+        slots: Arc<Semaphore>,
+    ) -> AsyncClient {
         AsyncClient {
             inner: Arc::new(Inner {
                 options,
                 seqid: AtomicI32::new(1),
                 size_hint: AtomicUsize::new(256),
-                connector,
-                backend,
+                target,
+                slots,
             }),
             call: None,
         }
@@ -407,24 +499,51 @@ impl AsyncClient {
         &self.inner.options
     }
 
-    /// The server's address.
+    /// The server's address (a fleet's: `0.0.0.0:0`; see
+    /// [`AsyncClient::instances`]).
     pub fn addr(&self) -> SocketAddr {
-        self.inner.connector.addr
+        match &self.inner.target {
+            Target::Single(endpoint) => endpoint.connector.addr,
+            Target::Fleet(_) => SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+        }
     }
 
-    /// Counters of connections and calls in flight, for tests and metrics.
+    /// Counters of connections and calls in flight, for tests and metrics
+    /// (a fleet's: the sums over its current instances).
     pub fn stats(&self) -> AsyncClientStats {
-        let connector = &self.inner.connector;
-        let mut stats = AsyncClientStats {
-            connects: connector.connects.load(Ordering::Relaxed),
-            open: connector.open.load(Ordering::Relaxed),
-            ..AsyncClientStats::default()
-        };
-        match &self.inner.backend {
-            Backend::Pool(pool) => pool.stats(&mut stats),
-            Backend::Mux(mux) => mux.stats(&mut stats),
+        match &self.inner.target {
+            Target::Single(endpoint) => endpoint.stats(),
+            Target::Fleet(fleet) => fleet.stats(),
         }
-        stats
+    }
+
+    /// Per-instance counters: calls, failures, calls in flight, breaker
+    /// state, connections. A client of one address has one entry; a fleet
+    /// one per instance of its current set (none before the first set is
+    /// discovered).
+    pub fn instances(&self) -> Vec<InstanceStats> {
+        match &self.inner.target {
+            Target::Single(endpoint) => vec![InstanceStats::single(endpoint)],
+            Target::Fleet(fleet) => fleet.instances(),
+        }
+    }
+
+    /// This client as a `tower::Service` of [`Call`](super::Call)s, with a
+    /// `poll_ready` that waits for room (see [`ClientService`]).
+    pub fn service(&self) -> ClientService {
+        ClientService::new(self.clone())
+    }
+
+    /// The room of [`ClientService`]s (shared by all made from this client).
+    pub(super) fn slots(&self) -> Arc<Semaphore> {
+        self.inner.slots.clone()
+    }
+
+    /// Starts a fleet's discovery (a no-op for one address, or once started).
+    pub(super) fn start(&self) {
+        if let Target::Fleet(fleet) = &self.inner.target {
+            fleet.start();
+        }
     }
 
     /// Calls `method` with `args` and decodes its reply as `R`.
@@ -439,7 +558,8 @@ impl AsyncClient {
     /// [`CallError::Service`] with the declared exception or application
     /// error the server answered; [`CallError::Client`] when there was no
     /// valid answer, among them [`ClientError::Timeout`] and
-    /// [`ClientError::NoConnection`]. The call is not retried.
+    /// [`ClientError::NoConnection`]. A client of one address does not
+    /// retry; a fleet retries as its [`FleetOptions`] say.
     pub fn call<R, A>(
         &self,
         method: &'static str,
@@ -485,9 +605,13 @@ impl AsyncClient {
     /// of the arguments.
     #[doc(hidden)]
     pub fn prepare<A: Args>(&self, method: &'static str, kind: MessageType, args: &A) -> Prepared {
+        let call = self.call.as_deref();
         Prepared {
             request: self.encode(method, kind, args),
             timeout: self.timeout(),
+            idempotent: call.and_then(|call| call.idempotent),
+            marked_idempotent: false,
+            hash_key: call.and_then(|call| call.hash_key),
         }
     }
 
@@ -519,14 +643,21 @@ impl AsyncClient {
     {
         let inner = self.inner.clone();
         async move {
-            let Prepared { request, timeout } = prepared;
-            let request = request?;
-            let exchange = inner.exchange::<R>(request);
-            let (result, headers) = match timeout {
-                Some(limit) => tokio::time::timeout(limit, exchange)
-                    .await
-                    .map_err(|_| ClientError::Timeout(limit))??,
-                None => exchange.await?,
+            let plan = prepared.plan();
+            let request = prepared.request?;
+            let (result, headers) = match &inner.target {
+                Target::Single(endpoint) => {
+                    let mut phase = Phase::Waiting;
+                    let call = endpoint.call::<R>(&request, &mut phase);
+                    let answer = match plan.timeout {
+                        Some(limit) => tokio::time::timeout(limit, call)
+                            .await
+                            .map_err(|_| ClientError::Timeout(limit))??,
+                        None => call.await?,
+                    };
+                    (answer.result, answer.headers)
+                }
+                Target::Fleet(fleet) => fleet.call::<R>(request, plan).await?,
             };
             match result {
                 Ok(value) => Ok((value, headers)),
@@ -560,19 +691,20 @@ impl AsyncClient {
     ) -> impl Future<Output = Result<(), ClientError>> + Send + 'static {
         let inner = self.inner.clone();
         async move {
-            let Prepared { request, timeout } = prepared;
-            let request = request?;
-            let send = async {
-                match &inner.backend {
-                    Backend::Pool(pool) => pool.send_oneway(&request).await,
-                    Backend::Mux(mux) => mux.send_oneway(&request).await,
+            let plan = prepared.plan();
+            let request = prepared.request?;
+            match &inner.target {
+                Target::Single(endpoint) => {
+                    let mut phase = Phase::Waiting;
+                    let send = endpoint.send_oneway(&request, &mut phase);
+                    match plan.timeout {
+                        Some(limit) => tokio::time::timeout(limit, send)
+                            .await
+                            .map_err(|_| ClientError::Timeout(limit))?,
+                        None => send.await,
+                    }
                 }
-            };
-            match timeout {
-                Some(limit) => tokio::time::timeout(limit, send)
-                    .await
-                    .map_err(|_| ClientError::Timeout(limit))?,
-                None => send.await,
+                Target::Fleet(fleet) => fleet.send_oneway(request, plan).await,
             }
         }
     }
@@ -602,11 +734,14 @@ impl AsyncClient {
         let mut info = FrameInfo::new(options.dialect, options.protocol);
         info.seq_id = seqid as u32;
         info.framed_payload = options.framed_payload;
-        if let (Some(call), Dialect::Header | Dialect::TTHeader) = (&self.call, options.dialect) {
-            info.headers = call.headers.clone();
+        if let Dialect::Header | Dialect::TTHeader = options.dialect {
+            if let Some(call) = &self.call {
+                info.headers = call.headers.clone();
+            }
+            crate::trace::inject_traceparent(&mut info.headers);
         }
         let mut out = BytesMut::with_capacity(inner.size_hint.load(Ordering::Relaxed));
-        let mut transport = inner.connector.transport();
+        let mut transport = AnyTransport::new(options.dialect, options.transport_limits);
         encode_frame(
             &mut transport,
             &Standard,
@@ -627,45 +762,10 @@ impl AsyncClient {
     }
 }
 
-impl Inner {
-    /// Sends `request` and decodes its reply, on either strategy.
-    #[allow(clippy::type_complexity)]
-    async fn exchange<R: Reply>(
-        &self,
-        request: Request,
-    ) -> Result<(Result<R::Ok, R::Err>, Headers), ClientError> {
-        let limits = self.options.limits;
-        match &self.backend {
-            Backend::Pool(pool) => {
-                let mut lease = pool.checkout().await?;
-                let mut frame = lease.exchange(&request.bytes).await?;
-                let headers = std::mem::take(&mut frame.info.headers);
-                let result =
-                    decode_reply::<R, _>(&Standard, frame, limits, request.method, request.seqid)?;
-                // Only a connection that answered exactly this call goes back.
-                lease.release();
-                Ok((result, headers))
-            }
-            Backend::Mux(mux) => {
-                let (mut frame, connection) = mux.exchange(&request).await?;
-                let headers = std::mem::take(&mut frame.info.headers);
-                match decode_reply::<R, _>(&Standard, frame, limits, request.method, request.seqid)
-                {
-                    Ok(result) => Ok((result, headers)),
-                    Err(e) => {
-                        connection.fail(format!("a malformed reply: {e}"));
-                        Err(e)
-                    }
-                }
-            }
-        }
-    }
-}
-
 impl fmt::Debug for AsyncClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncClient")
-            .field("addr", &self.inner.connector.addr)
+            .field("addr", &self.addr())
             .field("options", &self.inner.options)
             .field("call", &self.call)
             .field("stats", &self.stats())
@@ -679,4 +779,31 @@ impl fmt::Debug for AsyncClient {
 pub struct Prepared {
     request: Result<Request, ClientError>,
     timeout: Option<Duration>,
+    /// What the call options say, which wins.
+    idempotent: Option<bool>,
+    /// What the IDL says ([`Prepared::idempotent`]).
+    marked_idempotent: bool,
+    hash_key: Option<u64>,
+}
+
+impl Prepared {
+    /// Marks the call idempotent (for generated code, from an IDL
+    /// annotation): a fleet may then retry it after failures that may have
+    /// reached a server, and send backup requests. A
+    /// [`CallOptions::idempotent`] setting still wins.
+    #[doc(hidden)]
+    pub fn idempotent(mut self) -> Prepared {
+        self.marked_idempotent = true;
+        self
+    }
+
+    /// What a fleet needs to know of the call.
+    fn plan(&self) -> Plan {
+        Plan {
+            timeout: self.timeout,
+            idempotent: self.idempotent,
+            marked_idempotent: self.marked_idempotent,
+            hash_key: self.hash_key,
+        }
+    }
 }

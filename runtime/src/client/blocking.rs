@@ -241,6 +241,9 @@ impl<T: Transport, X: Protocols> Client<T, X> {
     /// Headers sent with the next call only (THeader and TTHeader; other
     /// transports have nowhere to put them): byte-string keys and values,
     /// `insert("k", "v")` for text. They are taken when the call is sent.
+    /// Unless they set `traceparent`, a call made inside a trace (a
+    /// handler's, or [`TraceContext::scope`](crate::trace::TraceContext::scope))
+    /// gets [`outgoing_traceparent`](crate::trace::outgoing_traceparent).
     pub fn headers_mut(&mut self) -> &mut Headers {
         &mut self.headers
     }
@@ -334,6 +337,10 @@ impl<T: Transport, X: Protocols> Client<T, X> {
         let mut info = FrameInfo::new(self.options.dialect, self.options.protocol);
         info.seq_id = self.seqid as u32;
         info.headers = std::mem::take(&mut self.headers);
+        if matches!(info.dialect, Dialect::Header | Dialect::TTHeader) {
+            // Continues the trace of the code calling (a handler's, say).
+            crate::trace::inject_traceparent(&mut info.headers);
+        }
         info.framed_payload = self.options.framed_payload;
         self.reply_headers.clear();
         self.out.clear();

@@ -11,17 +11,35 @@
 //! Generated `<Service>Client`s wrap a [`Client`], and `<Service>AsyncClient`s
 //! an [`AsyncClient`], adding typed methods. Both encode with the same
 //! sans-IO transports and protocols the server uses.
+//!
+//! An [`AsyncClient`] made with [`AsyncClient::discover`] calls a fleet:
+//! the instances a [`Discover`](crate::discover::Discover) finds, each with
+//! its own connections, chosen per call by a [`Balancer`], with retries,
+//! backup requests, a retry budget and per-instance circuit breakers
+//! ([`FleetOptions`]), all above the connections and never inside the codec.
+//! [`AsyncClient::service`] makes it a `tower::Service`.
 
 mod asynchronous;
+mod balance;
 mod blocking;
+mod breaker;
+mod endpoint;
+mod fleet;
 mod multiplex;
 mod pool;
+mod tower;
 
 pub use asynchronous::{
     AsyncClient, AsyncClientOptions, AsyncClientStats, CallOptions, MultiplexOptions, PoolOptions,
     Strategy,
 };
 pub use blocking::{Client, ClientOptions};
+pub use breaker::BreakerState;
+pub use fleet::{
+    BackoffOptions, Balancer, BreakerOptions, FleetOptions, InstanceStats, RetryBudgetOptions,
+    RetryOptions,
+};
+pub use tower::{Call, ClientService};
 
 use crate::protocol::{
     ApplicationException, InputProtocol, Limits, MessageHeader, OutputProtocol, Protocol,
@@ -64,6 +82,11 @@ pub enum ClientError {
     /// given (another call's malformed reply, an unknown sequence id, the
     /// server closing it, ...). Whether the server ran the call is unknown.
     ConnectionLost(String),
+    /// A fleet ([`AsyncClient::discover`]) had no instance to send the call
+    /// to, for the reason given: discovery found none (or none yet, within
+    /// the call timeout), or every instance's circuit breaker is open. The
+    /// call was not sent.
+    NoInstance(String),
 }
 
 impl fmt::Display for ClientError {
@@ -89,6 +112,7 @@ impl fmt::Display for ClientError {
             ClientError::ConnectionLost(why) => {
                 write!(f, "the connection closed with the call in flight: {why}")
             }
+            ClientError::NoInstance(why) => write!(f, "no instance to call: {why}"),
         }
     }
 }
@@ -221,6 +245,30 @@ fn decode_reply<R: Reply, X: Protocols>(
         .ok_or_else(|| unsupported(frame.info.protocol))?
 }
 
+/// A decoded reply, and whether its error is an application exception.
+type DecodedAnswer<R> = Result<(Result<<R as Reply>::Ok, <R as Reply>::Err>, bool), ClientError>;
+
+/// Decodes the reply to call `seqid` of `method` from `frame`, also saying
+/// whether the error (if any) is an [`ApplicationException`] (a server-side
+/// failure) rather than one of the method's declared exceptions (a result).
+fn decode_answer<R: Reply>(
+    frame: Frame,
+    limits: Limits,
+    method: &str,
+    seqid: i32,
+) -> DecodedAnswer<R> {
+    let decode = Decode::<R> {
+        payload: frame.payload,
+        limits,
+        method,
+        seqid,
+        reply: std::marker::PhantomData,
+    };
+    Standard
+        .visit(frame.info.protocol, Classified(decode))
+        .ok_or_else(|| unsupported(frame.info.protocol))?
+}
+
 /// Reads only the message header of `frame` (to route it by sequence id).
 fn peek_header(frame: &Frame, limits: Limits) -> Result<MessageHeader, ClientError> {
     let peek = Peek {
@@ -280,6 +328,22 @@ impl<R: Reply> ProtocolVisitor for Decode<'_, R> {
     }
 }
 
+/// [`Decode`], telling application exceptions apart.
+struct Classified<'a, R>(Decode<'a, R>);
+
+impl<R: Reply> ProtocolVisitor for Classified<'_, R> {
+    type Output = DecodedAnswer<R>;
+
+    fn visit<P: Protocol>(self) -> Self::Output {
+        let decode = self.0;
+        read_reply_classified::<R, _>(
+            &mut P::reader(decode.payload, decode.limits),
+            decode.method,
+            decode.seqid,
+        )
+    }
+}
+
 /// Reads a message header in whichever protocol its frame names.
 struct Peek {
     payload: Bytes,
@@ -309,6 +373,15 @@ fn read_reply<R: Reply, I: InputProtocol>(
     method: &str,
     seqid: i32,
 ) -> Result<Result<R::Ok, R::Err>, ClientError> {
+    read_reply_classified::<R, I>(input, method, seqid).map(|(result, _)| result)
+}
+
+/// [`read_reply`], also saying whether the reply was an exception message.
+fn read_reply_classified<R: Reply, I: InputProtocol>(
+    input: &mut I,
+    method: &str,
+    seqid: i32,
+) -> DecodedAnswer<R> {
     let header = input.read_message_begin()?;
     if !answers(header.name.as_str(), method) {
         return Err(ClientError::BadReply(format!(
@@ -323,8 +396,8 @@ fn read_reply<R: Reply, I: InputProtocol>(
         )));
     }
     let result = match header.kind {
-        MessageType::Reply => R::read(input)?,
-        MessageType::Exception => Err(ApplicationException::read(input)?.into()),
+        MessageType::Reply => (R::read(input)?, false),
+        MessageType::Exception => (Err(ApplicationException::read(input)?.into()), true),
         other => {
             return Err(ClientError::BadReply(format!(
                 "a {other:?} message in reply to a call"

@@ -14,8 +14,13 @@
 //! Anything that cannot be routed (a malformed reply, an unknown sequence
 //! id, a reply for another method, a call message) closes the connection
 //! and fails every call in flight on it; the next call dials again.
+//!
+//! A reply carrying the server's drain hint (TTHeader `crrst`) retires its
+//! connection: it takes no new calls, and closes once the calls in flight
+//! on it (abandoned ones included) are answered.
 
 use super::asynchronous::{AsyncClientStats, Connector, MultiplexOptions, OpenConnection, Request};
+use super::endpoint::{is_drain, Phase};
 use super::{answers, peek_header, ClientError};
 use crate::protocol::Limits;
 use crate::transport::{AnyTransport, Frame, Transport};
@@ -58,6 +63,8 @@ struct Slot {
 pub(super) struct Connection {
     shared: Arc<Shared>,
     queue: mpsc::UnboundedSender<Bytes>,
+    /// Which dial made it.
+    index: u64,
 }
 
 /// What a connection's driver and its calls share.
@@ -117,16 +124,64 @@ impl Mux {
         }
     }
 
+    /// The calls in flight at once on all the connections.
+    pub(super) fn capacity(&self) -> usize {
+        self.slots
+            .len()
+            .saturating_mul(self.options.max_in_flight.max(1))
+    }
+
+    /// Retires every connection: no new calls; each closes once its calls
+    /// in flight end.
+    pub(super) fn retire(&self) {
+        for slot in self.slots.iter() {
+            let current = slot
+                .current
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let Some(connection) = current {
+                connection.shared.retire();
+            }
+        }
+    }
+
     /// Sends `request` and waits for its reply frame (the caller decodes
     /// it, and calls [`Connection::fail`] when it does not decode).
     pub(super) async fn exchange(
         &self,
         request: &Request,
+        phase: &mut Phase,
     ) -> Result<(Frame, Arc<Connection>), ClientError> {
-        let (connection, permit) = self.acquire().await?;
-        let shared = &*connection.shared;
         let (reply, answer) = oneshot::channel();
-        shared.register(request.seqid, request.method, reply)?;
+        let mut reply = Some(reply);
+        let mut tries = 0;
+        let (connection, permit) = loop {
+            let (connection, permit) = self.acquire(phase).await?;
+            *phase = Phase::Writing;
+            let Some(sender) = reply.take() else {
+                return Err(ClientError::ConnectionLost(
+                    "the call could not be registered".to_string(),
+                ));
+            };
+            match connection
+                .shared
+                .register(request.seqid, request.method, sender)
+            {
+                Ok(()) => break (connection, permit),
+                // Closed (drained, failed) since it was chosen: nothing
+                // was sent, so another connection may take the call.
+                Err((ClientError::ConnectionLost(why), sender)) => {
+                    tries += 1;
+                    if tries > self.slots.len() {
+                        return Err(ClientError::ConnectionLost(why));
+                    }
+                    reply = Some(sender);
+                }
+                Err((e, _)) => return Err(e),
+            }
+        };
+        let shared = &*connection.shared;
         // From here until the reply, dropping this future abandons the call.
         let mut guard = PendingGuard {
             shared,
@@ -138,6 +193,7 @@ impl Mux {
             shared.forget(request.seqid);
             return Err(ClientError::ConnectionLost(shared.reason()));
         }
+        *phase = Phase::Sent;
         let answer = answer.await;
         // The driver took the entry out before it answered (or failed).
         guard.armed = false;
@@ -151,24 +207,40 @@ impl Mux {
     }
 
     /// Queues a oneway call on a connection.
-    pub(super) async fn send_oneway(&self, request: &Request) -> Result<(), ClientError> {
-        let (connection, _permit) = self.acquire().await?;
+    pub(super) async fn send_oneway(
+        &self,
+        request: &Request,
+        phase: &mut Phase,
+    ) -> Result<(), ClientError> {
+        let (connection, _permit) = self.acquire(phase).await?;
+        *phase = Phase::Writing;
         connection
             .queue
             .send(request.bytes.clone())
-            .map_err(|_| ClientError::ConnectionLost(connection.shared.reason()))
+            .map_err(|_| ClientError::ConnectionLost(connection.shared.reason()))?;
+        *phase = Phase::Sent;
+        Ok(())
     }
 
     /// A connection with room for one more call: the next slot's (dialing
     /// it when it has none), else any other with room, else the next
     /// slot's once it has room.
-    async fn acquire(&self) -> Result<(Arc<Connection>, OwnedSemaphorePermit), ClientError> {
+    async fn acquire(
+        &self,
+        phase: &mut Phase,
+    ) -> Result<(Arc<Connection>, OwnedSemaphorePermit), ClientError> {
+        *phase = Phase::Waiting;
         let n = self.slots.len();
         let first = self.next.fetch_add(1, Ordering::Relaxed) % n;
         let slot = &self.slots[first];
         let connection = match slot.current() {
             Some(connection) => connection,
-            None => slot.dial(&self.connector, &self.options).await?,
+            None => {
+                *phase = Phase::Connecting;
+                let connection = slot.dial(&self.connector, &self.options).await?;
+                *phase = Phase::Waiting;
+                connection
+            }
         };
         match connection.shared.permits.clone().try_acquire_owned() {
             Ok(permit) => return Ok((connection, permit)),
@@ -216,6 +288,7 @@ impl Slot {
             return Ok(connection);
         }
         let (stream, open) = connector.dial().await?;
+        let index = open.index();
         let max_in_flight = options.max_in_flight.clamp(1, Semaphore::MAX_PERMITS);
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
@@ -236,7 +309,11 @@ impl Slot {
             _open: open,
         };
         tokio::spawn(driver.run());
-        let connection = Arc::new(Connection { shared, queue });
+        let connection = Arc::new(Connection {
+            shared,
+            queue,
+            index,
+        });
         let old = self
             .current
             .lock()
@@ -254,6 +331,11 @@ impl Connection {
     pub(super) fn fail(&self, reason: String) {
         self.shared.fail(reason);
     }
+
+    /// Which dial made it.
+    pub(super) fn index(&self) -> u64 {
+        self.index
+    }
 }
 
 impl Shared {
@@ -270,21 +352,27 @@ impl Shared {
             .unwrap_or_else(|| "the connection closed".to_string())
     }
 
+    /// Enters a call in the table; on failure gives `reply` back.
+    #[allow(clippy::type_complexity)]
     fn register(
         &self,
         seqid: i32,
         method: &'static str,
         reply: oneshot::Sender<Result<Frame, ClientError>>,
-    ) -> Result<(), ClientError> {
+    ) -> Result<(), (ClientError, oneshot::Sender<Result<Frame, ClientError>>)> {
         let mut state = self.state();
         if let Some(why) = &state.closed {
-            return Err(ClientError::ConnectionLost(why.clone()));
+            return Err((ClientError::ConnectionLost(why.clone()), reply));
         }
         if state.pending.contains_key(&seqid) {
-            // Only after 2^32 calls with one still in flight.
-            return Err(ClientError::BadReply(format!(
-                "sequence id {seqid} is still in flight on this connection"
-            )));
+            // After 2^32 calls with one still in flight, or a fleet's
+            // retry of a call abandoned here.
+            return Err((
+                ClientError::BadReply(format!(
+                    "sequence id {seqid} is still in flight on this connection"
+                )),
+                reply,
+            ));
         }
         state
             .pending
@@ -322,17 +410,38 @@ impl Shared {
         }
     }
 
+    /// Takes no new calls; closes once no call is in flight.
+    fn retire(&self) {
+        self.usable.store(false, Ordering::Release);
+        if self.close_if_drained() {
+            self.close.notify_one();
+        }
+    }
+
+    /// Closes a retired connection with no call in flight (under the lock
+    /// that registering takes, so no call slips in): true if it did.
+    fn close_if_drained(&self) -> bool {
+        if self.usable.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut state = self.state();
+        if state.closed.is_some() || !state.pending.is_empty() {
+            return false;
+        }
+        state.closed = Some("the connection was retired and drained".to_string());
+        drop(state);
+        self.permits.close();
+        true
+    }
+
     /// Closes the connection: no new calls, every call in flight fails.
     fn fail(&self, reason: String) {
-        let pending = {
+        let (pending, reason) = {
             let mut state = self.state();
-            if state.closed.is_some() {
-                return;
-            }
-            state.closed = Some(reason.clone());
+            let reason = state.closed.get_or_insert(reason).clone();
             state.waiting = 0;
             state.abandoned = 0;
-            std::mem::take(&mut state.pending)
+            (std::mem::take(&mut state.pending), reason)
         };
         self.usable.store(false, Ordering::Release);
         self.permits.close();
@@ -518,7 +627,15 @@ impl Driver {
             .decode(&mut self.input)
             .map_err(|e| format!("a malformed reply frame: {e}"))?
         {
+            let drain = is_drain(&frame.info.headers);
             self.shared.dispatch(frame, self.limits)?;
+            if drain {
+                // The server is closing: no new calls here.
+                self.shared.usable.store(false, Ordering::Release);
+            }
+        }
+        if self.shared.close_if_drained() {
+            return Err(self.shared.reason());
         }
         Ok(())
     }

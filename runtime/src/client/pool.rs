@@ -5,13 +5,16 @@
 //! warm connections serve every call. A call holds its connection in a
 //! [`Checkout`]; only [`Checkout::release`] gives it back, so a call that
 //! fails, times out or is dropped mid-flight closes its connection (a late
-//! reply must never answer the next call).
+//! reply must never answer the next call). Nor does a connection whose
+//! reply carried the server's drain hint (the endpoint drops it).
 
 use super::asynchronous::{AsyncClientStats, Connector, OpenConnection, PoolOptions, Request};
+use super::endpoint::Phase;
 use super::ClientError;
 use crate::transport::{AnyTransport, Frame, Transport};
 use bytes::BytesMut;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -29,6 +32,8 @@ struct PoolState {
     permits: Arc<Semaphore>,
     idle: Mutex<Vec<Connection>>,
     connector: Arc<Connector>,
+    /// Set when the server left the fleet: connections are not kept idle.
+    retired: AtomicBool,
 }
 
 /// One pooled connection.
@@ -37,7 +42,7 @@ struct Connection {
     transport: AnyTransport,
     input: BytesMut,
     since: Instant,
-    _open: OpenConnection,
+    open: OpenConnection,
 }
 
 /// A connection lent to one call, with the permit that counts it.
@@ -56,6 +61,7 @@ impl Pool {
                 permits,
                 idle: Mutex::new(Vec::new()),
                 connector,
+                retired: AtomicBool::new(false),
             }),
         }
     }
@@ -67,9 +73,27 @@ impl Pool {
         stats.in_flight = state.cap().saturating_sub(free);
     }
 
+    /// The connections open at once.
+    pub(super) fn capacity(&self) -> usize {
+        self.state.cap()
+    }
+
+    /// Closes the idle connections, and every other one when its call ends.
+    pub(super) fn retire(&self) {
+        self.state.retired.store(true, Ordering::Release);
+        self.close_idle();
+    }
+
+    /// Closes the idle connections.
+    pub(super) fn close_idle(&self) {
+        let idle = std::mem::take(&mut *self.state.idle());
+        drop(idle);
+    }
+
     /// A connection for one call: an idle one, or a new one while under the
     /// cap; otherwise waits up to the wait timeout.
-    pub(super) async fn checkout(&self) -> Result<Checkout, ClientError> {
+    pub(super) async fn checkout(&self, phase: &mut Phase) -> Result<Checkout, ClientError> {
+        *phase = Phase::Waiting;
         let state = &self.state;
         let permit = match state.permits.clone().try_acquire_owned() {
             Ok(permit) => permit,
@@ -90,13 +114,14 @@ impl Pool {
         let connection = match state.take_idle() {
             Some(connection) => connection,
             None => {
+                *phase = Phase::Connecting;
                 let (stream, open) = state.connector.dial().await?;
                 Connection {
                     stream,
                     transport: state.connector.transport(),
                     input: BytesMut::with_capacity(8 * 1024),
                     since: Instant::now(),
-                    _open: open,
+                    open,
                 }
             }
         };
@@ -108,9 +133,15 @@ impl Pool {
     }
 
     /// Writes a oneway call on a pooled connection.
-    pub(super) async fn send_oneway(&self, request: &Request) -> Result<(), ClientError> {
-        let mut lease = self.checkout().await?;
+    pub(super) async fn send_oneway(
+        &self,
+        request: &Request,
+        phase: &mut Phase,
+    ) -> Result<(), ClientError> {
+        let mut lease = self.checkout(phase).await?;
+        *phase = Phase::Writing;
         lease.write(&request.bytes).await?;
+        *phase = Phase::Sent;
         lease.release();
         Ok(())
     }
@@ -176,16 +207,22 @@ impl Connection {
 }
 
 impl Checkout {
-    /// Writes `bytes`.
-    async fn write(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+    /// Which dial made the connection.
+    pub(super) fn index(&self) -> u64 {
+        self.connection
+            .as_ref()
+            .map_or(0, |connection| connection.open.index())
+    }
+
+    /// Writes `bytes` (one whole call).
+    pub(super) async fn write(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
         let connection = self.connection.as_mut().ok_or_else(closed_pool)?;
         connection.stream.write_all(bytes).await?;
         Ok(())
     }
 
-    /// Writes one call and reads one reply frame.
-    pub(super) async fn exchange(&mut self, bytes: &[u8]) -> Result<Frame, ClientError> {
-        self.write(bytes).await?;
+    /// Reads one reply frame.
+    pub(super) async fn read(&mut self) -> Result<Frame, ClientError> {
         let connection = self.connection.as_mut().ok_or_else(closed_pool)?;
         loop {
             if let Some(frame) = connection.transport.decode(&mut connection.input)? {
@@ -215,6 +252,9 @@ impl Checkout {
             return;
         }
         let state = &self.state;
+        if state.retired.load(Ordering::Acquire) {
+            return;
+        }
         let mut stale = Vec::new();
         {
             let mut idle = state.idle();

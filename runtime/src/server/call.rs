@@ -4,8 +4,8 @@
 
 use super::CONNECTION_READY_TO_RESET;
 use crate::protocol::{
-    ApplicationErrorKind, ApplicationException, InputProtocol, Limits, Protocol, ProtocolVisitor,
-    Protocols,
+    ApplicationErrorKind, ApplicationException, InputProtocol, Limits, MessageHeader, Protocol,
+    ProtocolVisitor, Protocols,
 };
 use crate::service::{write_exception, CallContext, ProcessError, Processed, Processor};
 use crate::transport::{Dialect, Frame, FrameInfo, FrameStart, Headers, Transport};
@@ -49,9 +49,10 @@ impl Outcome {
 }
 
 /// Serves `frame` with `processor`, appending the framed reply to `out`.
-/// `stopping`: the server's shutdown flag; a TTHeader reply framed once it
-/// is set carries [`CONNECTION_READY_TO_RESET`] (as does one after which the
-/// connection closes).
+/// `stopping`: the server's drain-hint flag (set by a shutdown's exit wait
+/// or drain); a TTHeader reply framed once it is set carries
+/// [`CONNECTION_READY_TO_RESET`] (as does one after which the connection
+/// closes).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn serve<P: Processor, T: Transport, X: Protocols>(
     processor: &P,
@@ -237,17 +238,14 @@ fn run<P: Processor, R: Protocol>(
             error: true,
         };
     }
-    let _span = tracing::trace_span!(
-        "request",
-        method = header.name.as_str(),
-        seqid = header.seqid
-    )
-    .entered();
+    let _span = request_span(&header, ctx).entered();
     let result = {
         let mut output = R::writer(&mut *out, limits);
-        catch_unwind(AssertUnwindSafe(|| {
-            processor.process(ctx, &header, input, &mut output)
-        }))
+        ctx.trace().scope(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                processor.process(ctx, &header, input, &mut output)
+            }))
+        })
     };
     let (exception, close) = match result {
         Ok(Ok(Processed::Replied)) => return Outcome::REPLIED,
@@ -305,6 +303,27 @@ fn run<P: Processor, R: Protocol>(
         close,
         error: true,
     }
+}
+
+/// The span of one request (TRACE level): the method, the seqid, and the
+/// call's place in its distributed trace (`trace_id`, `span_id`, and
+/// `parent_span_id` when the caller sent a `traceparent`).
+pub(super) fn request_span(header: &MessageHeader, ctx: &CallContext) -> tracing::Span {
+    let trace = ctx.trace();
+    let span = tracing::trace_span!(
+        "request",
+        method = header.name.as_str(),
+        seqid = header.seqid,
+        trace_id = %trace.trace_id(),
+        span_id = %trace.span_id(),
+        parent_span_id = tracing::field::Empty,
+    );
+    if let Some(parent) = ctx.trace_parent() {
+        if !span.is_disabled() {
+            span.record("parent_span_id", tracing::field::display(parent.span_id()));
+        }
+    }
+    span
 }
 
 /// What a panic said, for the log.

@@ -205,7 +205,7 @@ impl<P: Processor> Engine for Inline<P> {
             Some(call.peer),
             call.limits,
             call.out,
-            &call.shared.stopping,
+            &call.shared.hint,
         ))
     }
 }

@@ -44,14 +44,18 @@
 mod acceptor;
 mod call;
 mod engine;
+pub mod layer;
 mod poller;
 mod tasks;
+mod timers;
 mod workers;
 
+use crate::discover::{Instance, Registrar, DEFAULT_WEIGHT};
 use crate::protocol::{Limits, Protocols, Standard};
 use crate::service::{AsyncProcessor, Processor};
 use crate::transport::{Detect, Transport, TransportLimits};
 use mio::Waker;
+use std::collections::BTreeMap;
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -209,6 +213,130 @@ pub struct ServerOptions {
     /// still counts as open. `Duration::ZERO` closes as soon as the input
     /// waiting now is discarded.
     pub linger: Duration,
+    /// Where the server announces itself (default none): registered once
+    /// it listens, deregistered first thing in a graceful shutdown (see
+    /// [`Registration`] and [`ServerHandle::shutdown`]). Also
+    /// [`Server::register`].
+    pub registration: Option<Registration>,
+    /// How long a graceful shutdown keeps serving normally after it
+    /// deregistered, before it stops accepting and drains: the time clients
+    /// watching the registry need to see the instance gone (Kitex's
+    /// `ExitWaitTime`). Replies framed meanwhile carry the drain hint
+    /// ([`CONNECTION_READY_TO_RESET`]) and idle connections are closed
+    /// (see [`ServerHandle::shutdown`]).
+    /// `None` (the default): 1 s when a [`registration`](Self::registration)
+    /// is set, none otherwise.
+    pub exit_wait: Option<Duration>,
+}
+
+/// The exit wait when a registration is set and
+/// [`ServerOptions::exit_wait`] does not say.
+pub const DEFAULT_EXIT_WAIT: Duration = Duration::from_secs(1);
+
+/// How a server announces itself to a registry ([`ServerOptions::registration`]):
+/// the [`Registrar`] and the [`Instance`] to register.
+///
+/// The instance's address is the listener's unless
+/// [`advertise`](Registration::advertise) says otherwise; a port 0 is the
+/// port the listener got (so binding `127.0.0.1:0` registers the real
+/// port), and an unspecified IP (`0.0.0.0`, `::`) is the listener's, or,
+/// when that is unspecified too, the address of the interface the default
+/// route goes through.
+///
+/// ```ignore
+/// let registration = Registration::new(Arc::new(etcd_registrar))
+///     .weight(20)
+///     .tag("zone", "eu-1");
+/// let server = Server::new(processor).register(registration).bind("0.0.0.0:9090")?;
+/// ```
+#[derive(Clone, Debug)]
+pub struct Registration {
+    registrar: Arc<dyn Registrar>,
+    advertise: Option<SocketAddr>,
+    weight: u32,
+    tags: BTreeMap<String, String>,
+}
+
+impl Registration {
+    /// Registers with `registrar`, at the listener's address, with the
+    /// default weight ([`DEFAULT_WEIGHT`]) and no tags.
+    pub fn new(registrar: Arc<dyn Registrar>) -> Registration {
+        Registration {
+            registrar,
+            advertise: None,
+            weight: DEFAULT_WEIGHT,
+            tags: BTreeMap::new(),
+        }
+    }
+
+    /// Registers `addr` instead of the listener's address (behind a NAT, a
+    /// proxy); its port 0 or unspecified IP are filled in as above.
+    pub fn advertise(mut self, addr: SocketAddr) -> Registration {
+        self.advertise = Some(addr);
+        self
+    }
+
+    /// The instance's weight.
+    pub fn weight(mut self, weight: u32) -> Registration {
+        self.weight = weight;
+        self
+    }
+
+    /// Sets the tag `key` to `value`.
+    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Registration {
+        self.tags.insert(key.into(), value.into());
+        self
+    }
+
+    /// The registrar.
+    pub fn registrar(&self) -> &Arc<dyn Registrar> {
+        &self.registrar
+    }
+
+    /// The instance a server listening on `local` registers.
+    ///
+    /// # Errors
+    ///
+    /// When the IP is unspecified and no interface address can be found.
+    pub fn instance(&self, local: SocketAddr) -> io::Result<Instance> {
+        let mut addr = self.advertise.unwrap_or(local);
+        if addr.port() == 0 {
+            addr.set_port(local.port());
+        }
+        if addr.ip().is_unspecified() {
+            if !local.ip().is_unspecified() {
+                addr.set_ip(local.ip());
+            } else {
+                addr.set_ip(outbound_ip(addr.is_ipv6()).map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!(
+                            "cannot tell which address to register for {local} ({e}); \
+                             set Registration::advertise"
+                        ),
+                    )
+                })?);
+            }
+        }
+        Ok(Instance {
+            addr,
+            weight: self.weight,
+            tags: self.tags.clone(),
+        })
+    }
+}
+
+/// The address of the interface the default route goes through (a UDP
+/// `connect` picks it; nothing is sent).
+fn outbound_ip(v6: bool) -> io::Result<std::net::IpAddr> {
+    let (bind, peer) = if v6 {
+        ("[::]:0", "[2001:4860:4860::8888]:53")
+    } else {
+        ("0.0.0.0:0", "8.8.8.8:53")
+    };
+    let socket = std::net::UdpSocket::bind(bind)?;
+    socket.connect(peer)?;
+    Ok(socket.local_addr()?.ip())
 }
 
 impl Default for ServerOptions {
@@ -230,6 +358,8 @@ impl Default for ServerOptions {
             max_pending_output: 4 * 1024 * 1024,
             max_partial_bytes: 128 * 1024 * 1024,
             linger: Duration::from_secs(1),
+            registration: None,
+            exit_wait: None,
         }
     }
 }
@@ -289,6 +419,17 @@ impl Counters {
 #[derive(Debug)]
 struct Shared {
     stopping: AtomicBool,
+    /// Replies carry the drain hint: set when the exit wait begins (or the
+    /// drain, when there is none).
+    hint: AtomicBool,
+    /// A graceful shutdown has begun (the exit wait, or the drain).
+    exiting: AtomicBool,
+    /// [`ServerOptions::exit_wait`], resolved.
+    exit_wait: Duration,
+    /// What was registered, until it is deregistered.
+    registered: Mutex<Option<(Arc<dyn Registrar>, Instance)>>,
+    /// The thread running a shutdown's deregistration and exit wait.
+    shutdown_thread: Mutex<Option<JoinHandle<()>>>,
     deadline: Mutex<Option<Instant>>,
     open: AtomicUsize,
     /// Bytes held in incomplete frames of 64 KiB or more, by every poller
@@ -351,6 +492,32 @@ impl Shared {
 
     fn deadline(&self) -> Option<Instant> {
         *self.deadline.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts the drain (see [`ServerHandle::shutdown`]).
+    fn stop(&self, deadline: Duration) {
+        *self.deadline.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + deadline);
+        self.hint.store(true, Ordering::SeqCst);
+        self.exiting.store(true, Ordering::SeqCst);
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake_all();
+    }
+
+    /// Deregisters what was registered, if anything (once).
+    fn deregister(&self) {
+        let registered = self
+            .registered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some((registrar, instance)) = registered {
+            match registrar.deregister(&instance) {
+                Ok(()) => tracing::info!(addr = %instance.addr, "deregistered"),
+                Err(e) => {
+                    tracing::warn!(addr = %instance.addr, error = %e, "cannot deregister")
+                }
+            }
+        }
     }
 
     fn wake_all(&self) {
@@ -468,6 +635,14 @@ impl<P, N, X> Server<P, N, X> {
         self
     }
 
+    /// Registers the server with `registration` once it listens
+    /// ([`ServerOptions::registration`]; a later [`Server::options`]
+    /// replaces it).
+    pub fn register(mut self, registration: Registration) -> Server<P, N, X> {
+        self.options.registration = Some(registration);
+        self
+    }
+
     /// Serves with a framing of one's own instead of detecting the built-in
     /// ones.
     pub fn transport<M: NewTransport>(self, new_transport: M) -> Server<P, M, X> {
@@ -491,21 +666,65 @@ impl<P, N, X> Server<P, N, X> {
     }
 }
 
+impl<P: Processor, N, X> Server<P, N, X> {
+    /// Wraps the processor in `layer` (a [`tower_layer::Layer`]; see
+    /// [`layer`] for the runtime's, and [`Interceptor`](layer::Interceptor)
+    /// to write one). The layer added last is the outermost: it sees each
+    /// call first.
+    pub fn layer<L>(self, layer: L) -> Server<L::Service, N, X>
+    where
+        L: tower_layer::Layer<P>,
+        L::Service: Processor,
+    {
+        Server {
+            processor: layer.layer(self.processor),
+            new_transport: self.new_transport,
+            protocols: self.protocols,
+            options: self.options,
+        }
+    }
+}
+
+impl<A: AsyncProcessor, N, X> Server<OnTokio<A>, N, X> {
+    /// Wraps the async processor in `layer` (a [`tower_layer::Layer`]; see
+    /// [`layer`]). The layer added last is the outermost.
+    pub fn layer<L>(self, layer: L) -> Server<OnTokio<L::Service>, N, X>
+    where
+        L: tower_layer::Layer<A>,
+        L::Service: AsyncProcessor,
+    {
+        let OnTokio { processor, runtime } = self.processor;
+        Server {
+            processor: OnTokio {
+                processor: layer.layer(processor),
+                runtime,
+            },
+            new_transport: self.new_transport,
+            protocols: self.protocols,
+            options: self.options,
+        }
+    }
+}
+
 impl<P: Processor, N: NewTransport, X: Protocols> Server<P, N, X> {
-    /// Binds `addr` and starts serving.
+    /// Binds `addr` and starts serving (and registers, with a
+    /// [`ServerOptions::registration`]).
     ///
     /// # Errors
     ///
-    /// When the address cannot be bound or a thread cannot start.
+    /// When the address cannot be bound, a thread cannot start, or the
+    /// registration fails (the server is then stopped).
     pub fn bind<A: ToSocketAddrs>(self, addr: A) -> io::Result<RunningServer> {
         self.serve(TcpListener::bind(addr)?)
     }
 
-    /// Starts serving on `listener`.
+    /// Starts serving on `listener` (and registers, with a
+    /// [`ServerOptions::registration`]).
     ///
     /// # Errors
     ///
-    /// When a thread cannot start.
+    /// When a thread cannot start, or the registration fails (the server
+    /// is then stopped).
     pub fn serve(self, listener: TcpListener) -> io::Result<RunningServer> {
         let processor = Arc::new(self.processor);
         match self.options.handlers {
@@ -541,20 +760,24 @@ impl<P: Processor, N: NewTransport, X: Protocols> Server<P, N, X> {
 }
 
 impl<A: AsyncProcessor, N: NewTransport, X: Protocols> Server<OnTokio<A>, N, X> {
-    /// Binds `addr` and starts serving.
+    /// Binds `addr` and starts serving (and registers, with a
+    /// [`ServerOptions::registration`]).
     ///
     /// # Errors
     ///
-    /// When the address cannot be bound or a thread cannot start.
+    /// When the address cannot be bound, a thread cannot start, or the
+    /// registration fails (the server is then stopped).
     pub fn bind<B: ToSocketAddrs>(self, addr: B) -> io::Result<RunningServer> {
         self.serve(TcpListener::bind(addr)?)
     }
 
-    /// Starts serving on `listener`.
+    /// Starts serving on `listener` (and registers, with a
+    /// [`ServerOptions::registration`]).
     ///
     /// # Errors
     ///
-    /// When a thread cannot start.
+    /// When a thread cannot start, or the registration fails (the server
+    /// is then stopped).
     pub fn serve(self, listener: TcpListener) -> io::Result<RunningServer> {
         let OnTokio { processor, runtime } = self.processor;
         let engine = tasks::Tasks::new(processor, runtime, &self.options);
@@ -582,8 +805,23 @@ fn start<E: engine::Engine, N: NewTransport, X: Protocols>(
     let local_addr = listener.local_addr()?;
     let options = Arc::new(options);
     let pollers = options.pollers.max(1);
+    let registration = options.registration.clone();
+    let instance = registration
+        .as_ref()
+        .map(|r| r.instance(local_addr))
+        .transpose()?;
+    let exit_wait = options.exit_wait.unwrap_or(if registration.is_some() {
+        DEFAULT_EXIT_WAIT
+    } else {
+        Duration::ZERO
+    });
     let shared = Arc::new(Shared {
         stopping: AtomicBool::new(false),
+        hint: AtomicBool::new(false),
+        exiting: AtomicBool::new(false),
+        exit_wait,
+        registered: Mutex::new(None),
+        shutdown_thread: Mutex::new(None),
         deadline: Mutex::new(None),
         open: AtomicUsize::new(0),
         partial_bytes: AtomicUsize::new(0),
@@ -629,11 +867,28 @@ fn start<E: engine::Engine, N: NewTransport, X: Protocols>(
             .name("thrift-acceptor".to_string())
             .spawn(move || acceptor.run())?,
     );
-    Ok(RunningServer {
+    let server = RunningServer {
         handle: ServerHandle { shared },
         local_addr,
         threads,
-    })
+    };
+    if let (Some(registration), Some(instance)) = (registration, instance) {
+        // Listening and serving: announce it.
+        if let Err(e) = registration.registrar.register(&instance) {
+            tracing::error!(addr = %instance.addr, error = %e, "cannot register; stopping");
+            server.handle.shared.stop(Duration::ZERO);
+            server.join();
+            return Err(io::Error::other(e));
+        }
+        tracing::info!(addr = %instance.addr, "registered");
+        *server
+            .handle
+            .shared
+            .registered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some((registration.registrar, instance));
+    }
+    Ok(server)
 }
 
 /// A clonable handle to a running server: its counters, and the way to stop
@@ -646,6 +901,22 @@ pub struct ServerHandle {
 impl ServerHandle {
     /// Starts a graceful shutdown; returns at once (see
     /// [`RunningServer::join`]).
+    ///
+    /// With a [`ServerOptions::registration`] or an
+    /// [`exit_wait`](ServerOptions::exit_wait), a thread of the server's
+    /// first withdraws from the registry ([`Registrar::deregister`]; an
+    /// error is logged and the shutdown goes on), then keeps serving
+    /// normally, still accepting, for the exit wait, so that clients
+    /// watching the registry see the instance gone before the server stops
+    /// accepting. Meanwhile TTHeader replies carry
+    /// [`CONNECTION_READY_TO_RESET`] (clients stop reusing their
+    /// connections), and connections that are idle (no call in flight,
+    /// nothing buffered, no traffic for 100 ms) are closed gracefully
+    /// (half-closed, as below); connections in use are left to their
+    /// clients, whom the hint (or, for other dialects, the drain) tells. Then the drain below begins, and `deadline` counts from
+    /// then. A later call while the exit wait runs changes nothing.
+    ///
+    /// The drain:
     ///
     /// 1. The acceptor stops: no new connection is taken (connections the
     ///    kernel completed but the server had not accepted are refused).
@@ -672,13 +943,49 @@ impl ServerHandle {
     /// connections are closed, async futures dropped, and the calls that
     /// lose their replies counted in [`Stats::dropped_at_deadline`].
     pub fn shutdown(&self, deadline: Duration) {
-        *self
-            .shared
-            .deadline
+        let shared = &self.shared;
+        let registered = shared
+            .registered
             .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + deadline);
-        self.shared.stopping.store(true, Ordering::SeqCst);
-        self.shared.wake_all();
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        if shared.stopping.load(Ordering::SeqCst) || (!registered && shared.exit_wait.is_zero()) {
+            // Nothing to withdraw and no wait: the drain, now (a later call
+            // sets a new deadline).
+            shared.stop(deadline);
+            return;
+        }
+        if shared.exiting.swap(true, Ordering::SeqCst) {
+            // The exit wait of an earlier call is running.
+            return;
+        }
+        let run = {
+            let shared = Arc::clone(shared);
+            move || {
+                shared.deregister();
+                shared.hint.store(true, Ordering::SeqCst);
+                shared.wake_all();
+                std::thread::sleep(shared.exit_wait);
+                shared.stop(deadline);
+            }
+        };
+        let thread = std::thread::Builder::new()
+            .name("thrift-shutdown".to_string())
+            .spawn(run);
+        match thread {
+            Ok(thread) => {
+                *shared
+                    .shutdown_thread
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Some(thread);
+            }
+            Err(e) => {
+                // No thread to wait on: withdraw and drain at once.
+                tracing::warn!(error = %e, "cannot start the shutdown thread; no exit wait");
+                shared.deregister();
+                shared.stop(deadline);
+            }
+        }
     }
 
     /// The counters so far.
@@ -715,6 +1022,18 @@ impl RunningServer {
         self.local_addr
     }
 
+    /// The instance it registered ([`ServerOptions::registration`]), until
+    /// a shutdown deregisters it.
+    pub fn registered(&self) -> Option<Instance> {
+        self.handle
+            .shared
+            .registered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|(_, instance)| instance.clone())
+    }
+
     /// A handle to stop it or read its counters.
     pub fn handle(&self) -> ServerHandle {
         self.handle.clone()
@@ -732,11 +1051,21 @@ impl RunningServer {
         self.join()
     }
 
-    /// Waits until the server stops (after a [`ServerHandle::shutdown`]).
-    /// Returns the final counters.
+    /// Waits until the server stops (after a [`ServerHandle::shutdown`],
+    /// its exit wait and its drain). Returns the final counters.
     pub fn join(self) -> Stats {
         for thread in self.threads {
             // A thread that panicked has already closed its connections.
+            let _ = thread.join();
+        }
+        let shutdown = self
+            .handle
+            .shared
+            .shutdown_thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(thread) = shutdown {
             let _ = thread.join();
         }
         self.handle.stats()

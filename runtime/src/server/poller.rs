@@ -15,6 +15,7 @@
 //! [`Poller::finish`]). A graceful shutdown ends every connection that way.
 
 use super::engine::{Done, Engine, Pending, ReplyTo, Start, Started};
+use super::timers::Checks;
 use super::{Counters, NewTransport, ServerOptions, Shared};
 use crate::buffer::{read_into, BlockPool, ReadOutcome, BLOCK_SIZE};
 use crate::protocol::Protocols;
@@ -34,24 +35,38 @@ const WAKER: Token = Token(usize::MAX);
 /// How often a draining poller checks the shutdown's deadline.
 const TICK: Duration = Duration::from_millis(100);
 
-/// How often connections are checked against their timeouts: a quarter of
-/// the shortest one (so a timeout fires at most 25% late), between 100 ms
-/// and 1 s. The linger counts only while a connection lingers. With the
-/// defaults (read and write timeouts 30 s, linger 1 s) once a second, four
-/// times a second while one lingers, and never while the poller has no
-/// connection.
-fn sweep_interval(options: &ServerOptions, lingering: bool) -> Duration {
+/// The grid connections' timeout checks are rounded to (see
+/// [`Checks`]): a quarter of the shortest timeout (so a timeout fires at
+/// most 25% late), between 100 ms and 1 s; 250 ms with the defaults
+/// (linger 1 s).
+fn check_granule(options: &ServerOptions) -> Duration {
     [
         options.read_timeout,
         options.write_timeout,
         options.idle_timeout,
-        lingering.then_some(options.linger),
+        Some(options.linger),
     ]
     .into_iter()
     .flatten()
     .min()
     .map_or(Duration::from_secs(1), |shortest| shortest / 4)
     .clamp(TICK, Duration::from_secs(1))
+}
+
+/// How far ahead a connection that is not lingering may be scheduled: the
+/// shortest of the read, write and idle timeouts, so that a deadline that
+/// starts after the connection was scheduled (a frame left incomplete, a
+/// reply the peer does not take) cannot come before its check. `None`:
+/// such connections never time out.
+fn check_horizon(options: &ServerOptions) -> Option<Duration> {
+    [
+        options.read_timeout,
+        options.write_timeout,
+        options.idle_timeout,
+    ]
+    .into_iter()
+    .flatten()
+    .min()
 }
 
 /// What other threads hand a poller: new connections and finished work.
@@ -130,6 +145,9 @@ struct Conn<T> {
     /// start): the replies a deadline would lose.
     sent: u64,
     reply_ends: VecDeque<u64>,
+    /// When this connection's timeouts are next looked at (see
+    /// [`Checks`]); `None`: never (no timeout applies).
+    check_at: Option<Instant>,
     /// The bytes of this connection's input counted in the server's
     /// partial-frame budget (0 unless it holds an incomplete frame of
     /// [`PARTIAL_FLOOR`] bytes or more).
@@ -191,6 +209,19 @@ impl<T: Transport> Conn<T> {
         (replied, errors)
     }
 
+    /// Open, with no call in flight, nothing buffered either way, and no
+    /// traffic since `since`.
+    fn idle(&self, since: Instant) -> bool {
+        self.last_active <= since
+            && !self.closing
+            && self.linger.is_none()
+            && self.calls.is_empty()
+            && self.output.is_empty()
+            && self.input.is_empty()
+            && !self.paused
+            && !self.starved
+    }
+
     /// Nothing is left to do but close.
     fn finished(&self) -> bool {
         self.closing && !self.finish_input && self.calls.is_empty() && self.output.is_empty()
@@ -232,19 +263,28 @@ pub(super) struct Poller<E, N: NewTransport, X> {
     deadlines: BinaryHeap<Deadline>,
     /// Calls in every connection's queue (bounds the stale deadlines).
     queued: usize,
-    next_sweep: Instant,
-    /// How often connections are checked against their timeouts.
-    sweep_every: Duration,
-    /// The same while a connection lingers (the linger is shorter).
-    linger_sweep_every: Duration,
-    /// Some connection lingered at the last sweep or since.
-    lingering: bool,
+    /// When each connection's timeouts are next looked at.
+    checks: Checks,
+    /// See [`check_horizon`].
+    horizon: Option<Duration>,
+    /// The grid of `checks`, also how often connections held back by the
+    /// in-flight cap are looked at again.
+    granule: Duration,
+    next_unstarve: Instant,
     /// The time at the start of this poll turn: one clock read per turn, not
     /// one per read or write.
     now: Instant,
     /// A graceful shutdown has begun.
     draining: bool,
+    /// In a shutdown's exit wait: when idle connections are looked for
+    /// next.
+    next_idle_check: Option<Instant>,
 }
+
+/// In a shutdown's exit wait, connections with nothing to do for this long
+/// are closed (one in use now is left to its client, which the drain hint
+/// tells to move on: closing it could cross a request on its way).
+const EXIT_IDLE: Duration = Duration::from_millis(100);
 
 impl<E, N: NewTransport, X> std::fmt::Debug for Poller<E, N, X> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -270,8 +310,8 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             connections: Mutex::new(Vec::new()),
             done: Mutex::new(Vec::new()),
         });
-        let sweep_every = sweep_interval(&options, false);
-        let linger_sweep_every = sweep_interval(&options, true);
+        let granule = check_granule(&options);
+        let horizon = check_horizon(&options);
         let poller = Poller {
             id,
             poll,
@@ -295,12 +335,13 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             starved: Vec::new(),
             deadlines: BinaryHeap::new(),
             queued: 0,
-            next_sweep: Instant::now() + sweep_every,
-            sweep_every,
-            linger_sweep_every,
-            lingering: false,
+            checks: Checks::new(granule),
+            horizon,
+            granule,
+            next_unstarve: Instant::now(),
             now: Instant::now(),
             draining: false,
+            next_idle_check: None,
         };
         Ok((poller, inbox))
     }
@@ -337,16 +378,19 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
                 self.on_readable(slot, false);
             }
             self.expire_calls();
+            if !self.draining
+                && self.shared.hint.load(Ordering::SeqCst)
+                && !self.shared.stopping.load(Ordering::SeqCst)
+                && self.next_idle_check.is_none_or(|at| self.now >= at)
+            {
+                self.next_idle_check = Some(self.now + TICK);
+                self.close_idle();
+            }
             self.flush_dirty();
-            if self.now >= self.next_sweep {
-                self.sweep(self.now);
+            self.check_timeouts(self.now);
+            if !self.starved.is_empty() && self.now >= self.next_unstarve {
                 self.unstarve();
-                let every = if self.lingering {
-                    self.linger_sweep_every
-                } else {
-                    self.sweep_every
-                };
-                self.next_sweep = self.now + every;
+                self.next_unstarve = self.now + self.granule;
             }
             if self.shared.stopping.load(Ordering::SeqCst) {
                 self.draining = true;
@@ -363,21 +407,25 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
     }
 
     /// How long the next poll may sleep: not at all with connections ready
-    /// to read, else until the earliest async deadline or the next sweep.
+    /// to read, else until the earliest async deadline or connection check.
     /// A poller with no connection, no deadline and no shutdown to watch
     /// sleeps until it is woken (a connection, a reply, a shutdown): an
-    /// idle server costs no wake-ups.
+    /// idle server costs no wake-ups, and idle connections one per check
+    /// (each about once per [`check_horizon`], sharing wake-ups on the
+    /// grid).
     fn poll_timeout(&self) -> Option<Duration> {
         if !self.ready.is_empty() {
             return Some(Duration::ZERO);
         }
         let now = Instant::now();
-        let sweep = if self.draining {
+        let sweep = if self.draining || self.next_idle_check.is_some() {
             Some(now + TICK)
-        } else if self.conns.len() > self.free.len() || !self.starved.is_empty() {
-            Some(self.next_sweep)
         } else {
-            None
+            let unstarve = (!self.starved.is_empty()).then_some(self.next_unstarve);
+            match (self.checks.next(), unstarve) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
         };
         let deadline = self
             .deadlines
@@ -449,6 +497,11 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         }
         self.generation += 1;
         Counters::add(&self.counters().accepted, 1);
+        self.compact_checks();
+        let check_at = self.horizon.map(|horizon| {
+            self.checks
+                .schedule(self.now + horizon, slot, self.generation)
+        });
         tracing::debug!(%peer, poller = self.id, "connection open");
         self.conns[slot] = Some(Conn {
             stream,
@@ -475,6 +528,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             linger: None,
             sent: 0,
             reply_ends: VecDeque::new(),
+            check_at,
         });
     }
 
@@ -529,9 +583,11 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
                 last: self.now,
                 why,
             });
-            // Its linger is likely shorter than the other timeouts.
-            self.lingering = true;
-            self.next_sweep = self.next_sweep.min(self.now + self.linger_sweep_every);
+            // Its linger is likely shorter than the check it had.
+            let at = self.now + self.options.linger;
+            if conn.check_at.is_none_or(|check| at < check) {
+                conn.check_at = Some(self.checks.schedule(at, slot, conn.generation));
+            }
             conn.closing = true;
             conn.finish_input = false;
             conn.partial_since = None;
@@ -867,10 +923,8 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
                         // Answered at once (an unknown method, ...): out
                         // now unless earlier calls are still running.
                         let before = conn.calls.len();
-                        let (r, e) = conn.emit_ready(
-                            &mut self.pool,
-                            self.shared.stopping.load(Ordering::Relaxed),
-                        );
+                        let (r, e) = conn
+                            .emit_ready(&mut self.pool, self.shared.hint.load(Ordering::Relaxed));
                         self.queued -= before - conn.calls.len();
                         replied += r;
                         errors += e;
@@ -913,7 +967,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         };
         let before = conn.calls.len();
         let (replied, errors) =
-            conn.emit_ready(&mut self.pool, self.shared.stopping.load(Ordering::Relaxed));
+            conn.emit_ready(&mut self.pool, self.shared.hint.load(Ordering::Relaxed));
         self.queued -= before - conn.calls.len();
         let counters = &self.shared.counters[self.id];
         Counters::add(&counters.replies, replied);
@@ -1089,9 +1143,24 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         }
     }
 
-    /// Closes connections past a timeout, and lingering ones whose peer
-    /// has had its time.
-    fn sweep(&mut self, now: Instant) {
+    /// Drops the checks of connections since closed once they outnumber
+    /// the open connections (plus slack), so that a churn of short
+    /// connections cannot grow the queue beyond a few times the open ones.
+    fn compact_checks(&mut self) {
+        let open = self.conns.len() - self.free.len();
+        if self.checks.len() <= 2 * open + 1024 {
+            return;
+        }
+        let conns = &self.conns;
+        self.checks.retain(|at, slot, generation| {
+            matches!(conns.get(slot), Some(Some(c)) if c.generation == generation && c.check_at == Some(at))
+        });
+    }
+
+    /// Looks at the connections whose check has come (see [`Checks`]):
+    /// closes those past a timeout, and lingering ones whose peer has had
+    /// its time; schedules the others again.
+    fn check_timeouts(&mut self, now: Instant) {
         let options = Arc::clone(&self.options);
         let expired = |since: Option<Instant>, limit: Option<Duration>| match (since, limit) {
             (Some(since), Some(limit)) => now.duration_since(since) >= limit,
@@ -1100,32 +1169,56 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         let linger = options.linger;
         let total = linger.saturating_mul(LINGER_TOTAL);
         let mut to_close = Vec::new();
-        let mut still_lingering = false;
-        for (slot, conn) in self.conns.iter().enumerate() {
-            let Some(conn) = conn else { continue };
-            if let Some(l) = &conn.linger {
-                if now.duration_since(l.last) >= linger || now.duration_since(l.since) >= total {
-                    to_close.push((slot, l.why));
-                } else {
-                    still_lingering = true;
-                }
-                continue;
-            }
-            let why = if expired(conn.partial_since, options.read_timeout) {
-                "read timeout"
-            } else if expired(conn.blocked_since, options.write_timeout) {
-                "write timeout"
-            } else if conn.calls.is_empty()
-                && conn.output.is_empty()
-                && expired(Some(conn.last_active), options.idle_timeout)
-            {
-                "idle timeout"
-            } else {
+        while let Some((at, slot, generation)) = self.checks.pop_due(now) {
+            let Some(Some(conn)) = self.conns.get_mut(slot) else {
                 continue;
             };
-            to_close.push((slot, why));
+            if conn.generation != generation || conn.check_at != Some(at) {
+                // A connection since closed, or a check superseded.
+                continue;
+            }
+            let next = if let Some(l) = &conn.linger {
+                if now.duration_since(l.last) >= linger || now.duration_since(l.since) >= total {
+                    to_close.push((slot, l.why));
+                    continue;
+                }
+                (l.last + linger).min(l.since + total)
+            } else {
+                let why = if expired(conn.partial_since, options.read_timeout) {
+                    Some("read timeout")
+                } else if expired(conn.blocked_since, options.write_timeout) {
+                    Some("write timeout")
+                } else if conn.calls.is_empty()
+                    && conn.output.is_empty()
+                    && expired(Some(conn.last_active), options.idle_timeout)
+                {
+                    Some("idle timeout")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    to_close.push((slot, why));
+                    continue;
+                }
+                let after = |since: Option<Instant>, limit: Option<Duration>| {
+                    since.zip(limit).map(|(since, limit)| since + limit)
+                };
+                [
+                    after(conn.partial_since, options.read_timeout),
+                    after(conn.blocked_since, options.write_timeout),
+                    after(Some(conn.last_active), options.idle_timeout),
+                    self.horizon.map(|horizon| now + horizon),
+                ]
+                .into_iter()
+                .flatten()
+                .filter(|at| *at > now)
+                .min()
+                .unwrap_or(now + self.granule)
+            };
+            // Never again in this pass.
+            let next = next.max(now + self.granule);
+            conn.check_at = Some(self.checks.schedule(next, slot, generation));
         }
-        self.lingering = still_lingering;
         for (slot, why) in to_close {
             let lingering = matches!(self.conns.get(slot), Some(Some(c)) if c.linger.is_some());
             if lingering {
@@ -1147,6 +1240,32 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
                     self.close(slot, why);
                 }
             }
+        }
+    }
+
+    /// In the exit wait of a graceful shutdown (every [`TICK`]): closes
+    /// the connections that have been idle for [`EXIT_IDLE`] (after serving
+    /// what they have received by now) the way `finish` does, so their
+    /// clients move on before the drain. Busy ones are told by the drain
+    /// hint on their replies.
+    fn close_idle(&mut self) {
+        let Some(since) = self.now.checked_sub(EXIT_IDLE) else {
+            return;
+        };
+        for slot in 0..self.conns.len() {
+            if !matches!(self.conns.get(slot), Some(Some(conn)) if conn.idle(since)) {
+                continue;
+            }
+            // What has arrived by now is served, not discarded.
+            self.on_readable(slot, false);
+            match self.conns.get_mut(slot) {
+                Some(Some(conn)) if conn.idle(since) => {
+                    conn.closing = true;
+                    conn.finish_input = false;
+                }
+                _ => continue,
+            }
+            self.finish(slot, "exit wait");
         }
     }
 

@@ -15,7 +15,7 @@
 //! answer on time even from a handler stuck in a blocking call, and the
 //! user's runtime needs no timer driver.
 
-use super::call::{panic_message, Outcome};
+use super::call::{panic_message, request_span, Outcome};
 use super::engine::{Done, Engine, Finished, Pending, ReplyTo, Start, Started};
 use super::poller::Inbox;
 use super::{Permit, ServerOptions, CONNECTION_READY_TO_RESET};
@@ -26,6 +26,7 @@ use crate::protocol::{
 use crate::service::{
     write_exception, AsyncProcessor, BoxFuture, CallContext, Dispatch, ProcessError,
 };
+use crate::trace::TraceContext;
 use crate::transport::{Bytes, Dialect, Frame, FrameInfo, Headers, Transport};
 use crate::wire::MessageType;
 use crate::ByteString;
@@ -105,6 +106,7 @@ impl<A: AsyncProcessor> Engine for Tasks<A> {
                 dispatched.run,
                 &async_call.name,
                 &dispatched.span,
+                async_call.ctx.trace(),
             )
         } else {
             dispatched.run
@@ -119,6 +121,7 @@ impl<A: AsyncProcessor> Engine for Tasks<A> {
                     Report::new(call.reply_to, async_call.name.clone()),
                     Permit::new(call.shared),
                     dispatched.span,
+                    async_call.ctx.trace(),
                 ));
                 Started::Pending(Pending::task(async_call, None))
             }
@@ -414,17 +417,15 @@ impl<A: AsyncProcessor> ProtocolVisitor for Dispatcher<'_, A> {
                 false,
             );
         }
-        let span = tracing::trace_span!(
-            "request",
-            method = header.name.as_str(),
-            seqid = header.seqid
-        );
+        let span = request_span(&header, self.ctx);
         let result = {
             let _entered = span.enter();
-            catch_unwind(AssertUnwindSafe(|| {
-                self.processor
-                    .dispatch::<R>(Arc::clone(self.ctx), &header, input, self.limits)
-            }))
+            self.ctx.trace().scope(|| {
+                catch_unwind(AssertUnwindSafe(|| {
+                    self.processor
+                        .dispatch::<R>(Arc::clone(self.ctx), &header, input, self.limits)
+                }))
+            })
         };
         let mut oneway = header.kind == MessageType::Oneway;
         let failed = |kind, message| Run::Now(Completion::failed(kind, message));
@@ -530,9 +531,19 @@ impl Drop for Report {
 /// handler that answers without waiting for anything is answered here, with
 /// no hop to a tokio worker and back; one that waits is spawned as it is,
 /// and tokio polls it again with the task's own waker.
-fn first_poll(runtime: &Handle, run: Run, method: &ByteString, span: &tracing::Span) -> Run {
+fn first_poll(
+    runtime: &Handle,
+    run: Run,
+    method: &ByteString,
+    span: &tracing::Span,
+    trace: TraceContext,
+) -> Run {
     let _runtime = runtime.enter();
     let _span = span.enter();
+    trace.scope(|| first_poll_now(run, method))
+}
+
+fn first_poll_now(run: Run, method: &ByteString) -> Run {
     let mut cx = Context::from_waker(std::task::Waker::noop());
     match run {
         Run::Reply(mut future) => {
@@ -568,6 +579,7 @@ fn spawn(
     report: Report,
     permit: Permit,
     span: tracing::Span,
+    trace: TraceContext,
 ) -> AbortHandle {
     let task = async move {
         let completion = match run {
@@ -589,7 +601,9 @@ fn spawn(
         drop(permit);
         report.send(completion);
     };
-    runtime.spawn(task.instrument(span)).abort_handle()
+    runtime
+        .spawn(trace.in_scope(task).instrument(span))
+        .abort_handle()
 }
 
 fn panicked(method: &ByteString, panic: &(dyn std::any::Any + Send)) -> Completion {

@@ -117,7 +117,7 @@ fn work<P: Processor, N: NewTransport, X: Protocols>(
             Some(job.peer),
             limits,
             &mut out,
-            &job.permit.0.stopping,
+            &job.permit.0.hint,
         );
         drop(job.permit);
         job.inbox.push_done(Done {

@@ -2,11 +2,16 @@
 //! ([`Discover`]), and how a server announces itself ([`Registrar`]).
 //!
 //! The runtime ships the static list ([`StaticDiscover`], the default:
-//! nothing to start) and DNS; the `thriftgen-etcd` crate implements both
+//! nothing to start) and DNS ([`DnsDiscover`]: A/AAAA records, and SRV
+//! records with the `dns-srv` feature); the `thriftgen-etcd` crate implements both
 //! traits on etcd with the key layout and values Kitex's etcd registry uses,
 //! so Kitex clients find our servers and our clients find Kitex servers.
 //! Balancing, retries and breakers over the discovered instances live in
 //! the async client ([`crate::client`]), never in a registry.
+
+mod dns;
+
+pub use dns::DnsDiscover;
 
 use futures_core::Stream;
 use std::collections::BTreeMap;
