@@ -51,6 +51,13 @@ bench-echo:
 bench-async:
     bash bench/async.sh
 
+# thriftgen-etcd against a real etcd (installs etcd-server and protobuf-compiler if
+# missing; the tests start their own etcd), and its generated gRPC code up to date.
+etcd:
+    bash etcd/setup.sh
+    bash etcd/codegen/regen.sh --check
+    cargo test -p thriftgen-etcd -- --ignored
+
 # A long moderate load with reconnects and hostile frames on a fresh
 # echo-server (MINUTES=10 by default; not part of CI).
 soak:
