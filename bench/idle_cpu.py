@@ -6,7 +6,8 @@ with no connection and with N idle ones.
 
 Wake-ups are the context switches of all the server's threads (voluntary
 ones: a thread that slept and was woken), read from /proc/PID/task/*/status
-before and after the window; CPU is utime + stime from /proc/PID/stat. The
+before and after the window; CPU is the threads' run time from
+/proc/PID/task/*/schedstat. The
 idle connections each make one framed echo call first (as idle_rss.py), then
 stay open doing nothing; they are closed at the end.
 """
@@ -33,10 +34,17 @@ def switches(pid):
 
 
 def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+    """CPU time of all the process's threads, in seconds: the run time in
+    /proc/PID/task/*/schedstat (nanoseconds), finer than the 10 ms ticks of
+    utime + stime in /proc/PID/stat, which an idle server barely moves."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total / 1e9
 
 
 def measure(pid, window, label):

@@ -422,3 +422,70 @@ fn peers_holding_big_incomplete_frames_are_shed_past_the_server_budget() {
     let stats = server.shutdown(Duration::from_secs(5));
     assert!(stats.errors >= 4, "{stats:?}");
 }
+
+/// Reads one framed reply (its length prefix and body) from `stream`.
+fn read_framed_reply(stream: &mut TcpStream) {
+    let mut len = [0u8; 4];
+    stream.read_exact(&mut len).unwrap();
+    let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+    stream.read_exact(&mut body).unwrap();
+}
+
+#[test]
+fn idle_timeouts_close_idle_connections_on_time_and_never_busy_ones() {
+    // One check per connection per horizon (the shortest timeout), rounded
+    // to a quarter of it: an idle connection closes between its timeout and
+    // about 1.25 times it (plus scheduling slack); one that keeps calling
+    // is looked at as often and never closed.
+    let idle = Duration::from_millis(400);
+    let server = Server::new(EchoServerProcessor::new(Echo))
+        .options(ServerOptions {
+            pollers: 1,
+            read_timeout: Some(Duration::from_secs(5)),
+            write_timeout: Some(Duration::from_secs(5)),
+            idle_timeout: Some(idle),
+            ..ServerOptions::default()
+        })
+        .bind("127.0.0.1:0")
+        .unwrap();
+    let addr = server.local_addr();
+    let mut quiet = TcpStream::connect(addr).unwrap();
+    let mut busy = TcpStream::connect(addr).unwrap();
+    let start = Instant::now();
+    quiet.write_all(&framed_call(1, "once")).unwrap();
+    read_framed_reply(&mut quiet);
+    // `busy` calls every 100 ms for four idle timeouts.
+    let mut seqid = 0;
+    while start.elapsed() < idle * 4 {
+        seqid += 1;
+        busy.write_all(&framed_call(seqid, "again")).unwrap();
+        read_framed_reply(&mut busy);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        closed_by_server(&mut quiet, Duration::from_millis(10)),
+        "the idle connection closed within four idle timeouts"
+    );
+    busy.set_read_timeout(Some(Duration::from_millis(10)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    assert!(
+        matches!(busy.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+            || e.kind() == std::io::ErrorKind::TimedOut),
+        "the busy connection is still open"
+    );
+    // And closing times: a fresh idle connection closes no earlier than
+    // the timeout.
+    let mut fresh = TcpStream::connect(addr).unwrap();
+    let opened = Instant::now();
+    fresh.write_all(&framed_call(1, "once")).unwrap();
+    read_framed_reply(&mut fresh);
+    assert!(closed_by_server(&mut fresh, Duration::from_secs(3)));
+    let lived = opened.elapsed();
+    assert!(
+        lived >= idle,
+        "closed after {lived:?}, before the idle timeout"
+    );
+    assert!(lived < idle * 3, "closed after {lived:?}");
+    server.shutdown(Duration::from_secs(1));
+}
