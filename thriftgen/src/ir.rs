@@ -215,6 +215,30 @@ pub struct Function {
     pub span: Span,
 }
 
+impl Function {
+    /// Whether the function is annotated `(idempotent = "true")` (or
+    /// `"1"`, or a bare `idempotent`, which reads as `"1"`): it may run
+    /// twice, so the generated async client lets a fleet retry its calls
+    /// after failures that may have reached a server and send backup
+    /// requests. Other values are not idempotent (the checker warns about
+    /// values other than `"false"` and `"0"`).
+    pub fn is_idempotent(&self) -> bool {
+        self.annotations
+            .iter()
+            .rev()
+            .find(|a| a.key == IDEMPOTENT)
+            .is_some_and(|a| IDEMPOTENT_YES.contains(&a.value.as_str()))
+    }
+}
+
+/// The function annotation that marks a method idempotent
+/// ([`Function::is_idempotent`]).
+pub const IDEMPOTENT: &str = "idempotent";
+/// The values of [`IDEMPOTENT`] that say yes; `"true"` is the documented one.
+pub(crate) const IDEMPOTENT_YES: &[&str] = &["true", "1"];
+/// The values of [`IDEMPOTENT`] that say no.
+pub(crate) const IDEMPOTENT_NO: &[&str] = &["false", "0"];
+
 /// A resolved type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Type {

@@ -292,3 +292,53 @@ fn strict_mode_makes_portability_warnings_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn idempotent_annotations_are_read_and_odd_values_warned_about() {
+    let dir = temp_dir("idempotent");
+    let analysis = analyze(
+        &dir,
+        "idem.thrift",
+        "service S {\n\
+           string a() (idempotent = \"true\")\n\
+           string b() (idempotent = \"1\")\n\
+           string c() (idempotent)\n\
+           string d() (idempotent = \"false\")\n\
+           string e() (idempotent = \"0\")\n\
+           string f() (idempotent = \"yes\")\n\
+           string g()\n\
+           oneway void h() (idempotent = \"true\")\n\
+         }\n",
+    );
+    assert_eq!(
+        messages(&analysis),
+        [
+            "warning: unknown value \"yes\" of annotation `idempotent` on `f` / \
+             write `idempotent = \"true\"` or remove the annotation",
+            "warning: `idempotent` has no effect on oneway function `h`",
+        ]
+    );
+    // The first points at the value.
+    let rendered = thriftgen::diag::Renderer {
+        format: thriftgen::diag::Format::Short,
+        color: false,
+    }
+    .render_all(&analysis.sources, &analysis.diagnostics);
+    assert!(rendered.contains("idem.thrift:7:"), "{rendered}");
+    let service = analysis
+        .ir
+        .defs
+        .iter()
+        .find_map(|d| match &d.kind {
+            thriftgen::ir::DefKind::Service(s) => Some(s),
+            _ => None,
+        })
+        .expect("the service");
+    let marked: Vec<&str> = service
+        .functions
+        .iter()
+        .filter(|f| f.is_idempotent())
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(marked, ["a", "b", "c", "h"]);
+}

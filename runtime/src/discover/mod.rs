@@ -126,6 +126,12 @@ impl<D: Discover + ?Sized> Discover for std::sync::Arc<D> {
     }
 }
 
+impl<D: Discover + ?Sized> Discover for Box<D> {
+    fn watch(&self) -> InstanceStream {
+        (**self).watch()
+    }
+}
+
 /// A fixed list of instances: yields it once, then never changes.
 #[derive(Clone, Debug)]
 pub struct StaticDiscover {

@@ -608,6 +608,7 @@ impl<'a> Checker<'a> {
             } else {
                 names.insert(&f.name.name, f.name.span);
             }
+            self.check_idempotent(f);
             if let (Some(span), true) = (f.oneway, f.is_async) {
                 self.diags.push(
                     Diagnostic::warning("`async` is deprecated")
@@ -675,6 +676,40 @@ impl<'a> Checker<'a> {
             });
         }
         out
+    }
+
+    /// `(idempotent = "...")` on a function: warns about a value that is
+    /// neither yes (`"true"`, `"1"`) nor no (`"false"`, `"0"`), and about
+    /// the annotation on a `oneway` function, where it changes nothing.
+    fn check_idempotent(&mut self, f: &ast::Function) {
+        for a in f.annotations.iter().filter(|a| a.key.name == IDEMPOTENT) {
+            let value = a.value.as_ref().map_or("1", |v| v.value.as_str());
+            if !IDEMPOTENT_YES.contains(&value) && !IDEMPOTENT_NO.contains(&value) {
+                let span = a.value.as_ref().map_or(a.span, |v| v.span);
+                self.diags.push(
+                    Diagnostic::warning(format!(
+                        "unknown value {value:?} of annotation `{IDEMPOTENT}` on `{}`",
+                        f.name.name
+                    ))
+                    .at(span, "expected \"true\" or \"false\"")
+                    .with_note("the function is not marked idempotent")
+                    .with_help(format!(
+                        "write `{IDEMPOTENT} = \"true\"` or remove the annotation"
+                    )),
+                );
+            } else if let (Some(_), true) = (f.oneway, IDEMPOTENT_YES.contains(&value)) {
+                self.diags.push(
+                    Diagnostic::warning(format!(
+                        "`{IDEMPOTENT}` has no effect on oneway function `{}`",
+                        f.name.name
+                    ))
+                    .at(a.span, "ignored")
+                    .with_note(
+                        "a oneway call is never sent again once it may have reached a server",
+                    ),
+                );
+            }
+        }
     }
 
     /// `extends` cycles, and functions that redefine an inherited one.

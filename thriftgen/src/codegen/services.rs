@@ -1224,7 +1224,13 @@ fn client_method_items(
                     #[doc = " `oneway`: returns once the call is sent; no reply comes."]
                 }
             });
-            let attrs = quote!(#doc #renamed #omitted #oneway #allow);
+            let idempotent = (f.is_idempotent() && !f.oneway).then(|| {
+                quote! {
+                    #[doc = ""]
+                    #[doc = " `idempotent`: a fleet's async client may send it again (retries, backup requests)."]
+                }
+            });
+            let attrs = quote!(#doc #renamed #omitted #oneway #idempotent #allow);
             let params = quote!(#(#params),*);
             Some(method(f, &n, sid, quote!(#attrs pub fn #ident), params))
         })
@@ -1330,7 +1336,15 @@ fn async_client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
         let marker = method_type(ctx, sid, n, module);
         let ok = return_type(ctx, f, module);
         let err = error_type(ctx, sid, f, n, module);
-        let call = quote!(self.inner.call_prepared::<#marker>(self.inner.prepare(#wire_name, __rt::MessageType::Call, &#args)));
+        let prepared = quote!(self.inner.prepare(#wire_name, __rt::MessageType::Call, &#args));
+        // `(idempotent = "true")`: a fleet may retry the call after a
+        // failure that may have reached a server, and send backup requests.
+        let prepared = if f.is_idempotent() {
+            quote!(#prepared.idempotent())
+        } else {
+            prepared
+        };
+        let call = quote!(self.inner.call_prepared::<#marker>(#prepared));
         quote! {
             #head(&self, #params) -> impl __rt::Future<Output = __rt::Result<#ok, __rt::CallError<#err>>> + __rt::Send + 'static {
                 #call
