@@ -424,6 +424,8 @@ struct Shared {
     hint: AtomicBool,
     /// A graceful shutdown has begun (the exit wait, or the drain).
     exiting: AtomicBool,
+    /// The second half of the exit wait: idle connections are closed.
+    shed_idle: AtomicBool,
     /// [`ServerOptions::exit_wait`], resolved.
     exit_wait: Duration,
     /// What was registered, until it is deregistered.
@@ -818,6 +820,7 @@ fn start<E: engine::Engine, N: NewTransport, X: Protocols>(
     let shared = Arc::new(Shared {
         stopping: AtomicBool::new(false),
         hint: AtomicBool::new(false),
+        shed_idle: AtomicBool::new(false),
         exiting: AtomicBool::new(false),
         exit_wait,
         registered: Mutex::new(None),
@@ -910,11 +913,12 @@ impl ServerHandle {
     /// watching the registry see the instance gone before the server stops
     /// accepting. Meanwhile TTHeader replies carry
     /// [`CONNECTION_READY_TO_RESET`] (clients stop reusing their
-    /// connections), and connections that are idle (no call in flight,
+    /// connections); in its second half, once watching clients have
+    /// dropped the instance, connections that are idle (no call in flight,
     /// nothing buffered, no traffic for 100 ms) are closed gracefully
     /// (half-closed, as below); connections in use are left to their
-    /// clients, whom the hint (or, for other dialects, the drain) tells. Then the drain below begins, and `deadline` counts from
-    /// then. A later call while the exit wait runs changes nothing.
+    /// clients, whom the hint (or, for other dialects, the drain) tells.
+    /// Then the drain below begins, and `deadline` counts from then. A later call while the exit wait runs changes nothing.
     ///
     /// The drain:
     ///
@@ -965,7 +969,16 @@ impl ServerHandle {
                 shared.deregister();
                 shared.hint.store(true, Ordering::SeqCst);
                 shared.wake_all();
-                std::thread::sleep(shared.exit_wait);
+                // Clients watching the registry drop the instance within
+                // the first half; closing idle connections before that
+                // would race the calls they still send on them (a call
+                // written as the server half-closes is never run, and its
+                // caller cannot know that it was not).
+                let first = shared.exit_wait / 2;
+                std::thread::sleep(first);
+                shared.shed_idle.store(true, Ordering::SeqCst);
+                shared.wake_all();
+                std::thread::sleep(shared.exit_wait - first);
                 shared.stop(deadline);
             }
         };

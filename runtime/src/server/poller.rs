@@ -379,7 +379,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             }
             self.expire_calls();
             if !self.draining
-                && self.shared.hint.load(Ordering::SeqCst)
+                && self.shared.shed_idle.load(Ordering::SeqCst)
                 && !self.shared.stopping.load(Ordering::SeqCst)
                 && self.next_idle_check.is_none_or(|at| self.now >= at)
             {
