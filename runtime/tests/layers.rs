@@ -10,11 +10,10 @@ use bytes::BytesMut;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-use support::{EchoArgs, EchoReply, EchoService};
+use support::{read_echo_args, write_echo_reply, EchoArgs, EchoReply, EchoService};
 use thriftgen_runtime::client::{CallError, Client, ClientOptions};
 use thriftgen_runtime::protocol::{
-    ApplicationErrorKind, ApplicationException, InputProtocol, Limits, MessageHeader,
-    OutputProtocol, Protocol, Result as ProtocolResult,
+    ApplicationErrorKind, ApplicationException, Limits, MessageHeader, Protocol,
 };
 use thriftgen_runtime::server::layer::{
     CallInfo, CallOutcome, Identity, InterceptLayer, Interceptor, Layer, Metrics, Stack, TokenAuth,
@@ -22,7 +21,6 @@ use thriftgen_runtime::server::layer::{
 use thriftgen_runtime::server::{Handlers, RunningServer, Server, ServerOptions};
 use thriftgen_runtime::service::{AsyncProcessor, CallContext, Dispatch, ProcessError};
 use thriftgen_runtime::transport::{Dialect, ProtocolId};
-use thriftgen_runtime::{MessageType, TType};
 
 /// `echo(x)` answers `x` after an await; `note` (oneway) counts; `slow`
 /// never answers (for cancellation).
@@ -33,42 +31,6 @@ struct AsyncEcho(Arc<AsyncCounts>);
 struct AsyncCounts {
     echoes: AtomicUsize,
     notes: AtomicUsize,
-}
-
-fn read_x<I: InputProtocol>(input: &mut I) -> ProtocolResult<i32> {
-    input.read_struct_begin()?;
-    let mut x = 0;
-    loop {
-        let field = input.read_field_begin()?;
-        match (field.ttype, field.id) {
-            (TType::Stop, _) => break,
-            (TType::I32, 1) => x = input.read_i32()?,
-            (other, _) => input.skip(other)?,
-        }
-        input.read_field_end()?;
-    }
-    input.read_struct_end()?;
-    input.read_message_end()?;
-    Ok(x)
-}
-
-fn write_x<O: OutputProtocol>(
-    output: &mut O,
-    header: &MessageHeader,
-    x: i32,
-) -> ProtocolResult<()> {
-    output.write_message_begin(&MessageHeader {
-        name: header.name.clone(),
-        kind: MessageType::Reply,
-        seqid: header.seqid,
-    })?;
-    output.write_struct_begin("echo_result")?;
-    output.write_field_begin(TType::I32, 0)?;
-    output.write_i32(x)?;
-    output.write_field_end()?;
-    output.write_field_stop()?;
-    output.write_struct_end()?;
-    output.write_message_end()
 }
 
 impl AsyncProcessor for AsyncEcho {
@@ -83,7 +45,7 @@ impl AsyncProcessor for AsyncEcho {
         if !matches!(method, "echo" | "note" | "slow") {
             return Ok(Dispatch::UnknownMethod);
         }
-        let x = read_x(input).map_err(ProcessError::Decode)?;
+        let x = read_echo_args(input).map_err(ProcessError::Decode)?;
         let this = Arc::clone(&self.0);
         if method == "note" {
             return Ok(Dispatch::Oneway(Box::pin(async move {
@@ -99,7 +61,8 @@ impl AsyncProcessor for AsyncEcho {
             tokio::task::yield_now().await;
             this.echoes.fetch_add(1, Ordering::SeqCst);
             let mut buf = BytesMut::new();
-            write_x(&mut R::writer(&mut buf, limits), &header, x).map_err(ProcessError::Encode)?;
+            write_echo_reply(&mut R::writer(&mut buf, limits), &header, x)
+                .map_err(ProcessError::Encode)?;
             Ok(buf)
         })))
     }

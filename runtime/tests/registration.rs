@@ -6,26 +6,25 @@
 //! registry and honours the hint loses no call. With inline, worker and
 //! async handlers.
 
+mod support;
+
 use bytes::BytesMut;
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+use support::{read_echo_args, write_echo_reply, EchoArgs, EchoReply};
 use thriftgen_runtime::client::{Client, ClientOptions};
 use thriftgen_runtime::discover::{DiscoverError, Instance, Registrar};
-use thriftgen_runtime::protocol::{
-    ApplicationErrorKind, ApplicationException, InputProtocol, Limits, MessageHeader,
-    OutputProtocol, Protocol, Result as ProtocolResult,
-};
+use thriftgen_runtime::protocol::{InputProtocol, Limits, MessageHeader, OutputProtocol, Protocol};
 use thriftgen_runtime::server::{
     Handlers, Registration, RunningServer, Server, ServerOptions, CONNECTION_READY_TO_RESET,
 };
 use thriftgen_runtime::service::{
-    Args, AsyncProcessor, CallContext, Dispatch, ProcessError, Processed, Processor, Reply,
+    AsyncProcessor, CallContext, Dispatch, ProcessError, Processed, Processor,
 };
 use thriftgen_runtime::transport::{Dialect, ProtocolId};
-use thriftgen_runtime::{MessageType, TType};
 
 // ---------------------------------------------------------------------------
 // A registry in memory.
@@ -89,78 +88,6 @@ impl Registrar for FakeRegistry {
 // `i32 echo(1: i32 x)`: answers x; x >= 1000 first sleeps x - 1000 ms.
 // ---------------------------------------------------------------------------
 
-struct Echo(i32);
-
-impl Args for Echo {
-    fn write<O: OutputProtocol>(&self, output: &mut O) -> ProtocolResult<()> {
-        output.write_struct_begin("echo_args")?;
-        output.write_field_begin(TType::I32, 1)?;
-        output.write_i32(self.0)?;
-        output.write_field_end()?;
-        output.write_field_stop()?;
-        output.write_struct_end()
-    }
-}
-
-impl Reply for Echo {
-    type Ok = i32;
-    type Err = ApplicationException;
-
-    fn read<I: InputProtocol>(input: &mut I) -> ProtocolResult<Result<i32, ApplicationException>> {
-        input.read_struct_begin()?;
-        let mut value = None;
-        loop {
-            let field = input.read_field_begin()?;
-            match (field.ttype, field.id) {
-                (TType::Stop, _) => break,
-                (TType::I32, 0) => value = Some(input.read_i32()?),
-                (other, _) => input.skip(other)?,
-            }
-            input.read_field_end()?;
-        }
-        input.read_struct_end()?;
-        Ok(value.ok_or_else(|| {
-            ApplicationException::new(ApplicationErrorKind::MISSING_RESULT, "no result")
-        }))
-    }
-}
-
-fn read_x<I: InputProtocol>(input: &mut I) -> ProtocolResult<i32> {
-    input.read_struct_begin()?;
-    let mut x = 0;
-    loop {
-        let field = input.read_field_begin()?;
-        match (field.ttype, field.id) {
-            (TType::Stop, _) => break,
-            (TType::I32, 1) => x = input.read_i32()?,
-            (other, _) => input.skip(other)?,
-        }
-        input.read_field_end()?;
-    }
-    input.read_struct_end()?;
-    input.read_message_end()?;
-    Ok(x)
-}
-
-fn write_x<O: OutputProtocol>(
-    output: &mut O,
-    header: &MessageHeader,
-    x: i32,
-) -> ProtocolResult<()> {
-    output.write_message_begin(&MessageHeader {
-        name: header.name.clone(),
-        kind: MessageType::Reply,
-        seqid: header.seqid,
-    })?;
-    output.write_struct_begin("echo_result")?;
-    output.write_field_begin(TType::I32, 0)?;
-    output.write_i32(x)?;
-    output.write_field_end()?;
-    output.write_field_stop()?;
-    output.write_struct_end()?;
-    output.write_message_end()
-}
-
 fn delay(x: i32) -> Option<Duration> {
     (x >= 1000).then(|| Duration::from_millis((x - 1000) as u64))
 }
@@ -175,11 +102,11 @@ impl Processor for SyncEcho {
         input: &mut I,
         output: &mut O,
     ) -> Result<Processed, ProcessError> {
-        let x = read_x(input).map_err(ProcessError::Decode)?;
+        let x = read_echo_args(input).map_err(ProcessError::Decode)?;
         if let Some(d) = delay(x) {
             std::thread::sleep(d);
         }
-        write_x(output, header, x).map_err(ProcessError::Encode)?;
+        write_echo_reply(output, header, x).map_err(ProcessError::Encode)?;
         Ok(Processed::Replied)
     }
 }
@@ -194,14 +121,15 @@ impl AsyncProcessor for AsyncEcho {
         input: &mut R::Reader,
         limits: Limits,
     ) -> Result<Dispatch, ProcessError> {
-        let x = read_x(input).map_err(ProcessError::Decode)?;
+        let x = read_echo_args(input).map_err(ProcessError::Decode)?;
         let header = header.clone();
         Ok(Dispatch::Reply(Box::pin(async move {
             if let Some(d) = delay(x) {
                 tokio::time::sleep(d).await;
             }
             let mut buf = BytesMut::new();
-            write_x(&mut R::writer(&mut buf, limits), &header, x).map_err(ProcessError::Encode)?;
+            write_echo_reply(&mut R::writer(&mut buf, limits), &header, x)
+                .map_err(ProcessError::Encode)?;
             Ok(buf)
         })))
     }
@@ -317,7 +245,7 @@ fn restarts_without_a_failed_call() {
                 let mut x = 0;
                 while registry.is_live(addr) && !stop.load(Ordering::SeqCst) {
                     x += 1;
-                    match client.call::<Echo, _>("echo", &Echo(x % 1000)) {
+                    match client.call::<EchoReply, _>("echo", &EchoArgs(x % 1000)) {
                         Ok(got) => assert_eq!(got, x % 1000),
                         Err(e) => failures.push(e.to_string()),
                     }
@@ -336,7 +264,7 @@ fn restarts_without_a_failed_call() {
         let busy = (engine != Engine::Inline).then(|| {
             std::thread::spawn(move || {
                 let mut client = tt_client(addr);
-                let got = client.call::<Echo, _>("echo", &Echo(1000 + 200));
+                let got = client.call::<EchoReply, _>("echo", &EchoArgs(1000 + 200));
                 (
                     got.map_err(|e| e.to_string()),
                     has_hint(&client),
@@ -370,7 +298,7 @@ fn restarts_without_a_failed_call() {
         let idle_closed = Instant::now();
         // A new connection during the exit wait is served, with the hint.
         let mut late = tt_client(addr);
-        assert_eq!(late.call::<Echo, _>("echo", &Echo(5)).unwrap(), 5);
+        assert_eq!(late.call::<EchoReply, _>("echo", &EchoArgs(5)).unwrap(), 5);
         assert!(has_hint(&late), "replies in the exit wait carry crrst");
         let late_served = Instant::now();
         drop(late);

@@ -12,18 +12,15 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
-use support::{EchoArgs, EchoReply};
+use support::{read_echo_args, write_echo_reply, EchoArgs, EchoReply};
 use thriftgen_runtime::client::{Client, ClientOptions};
-use thriftgen_runtime::protocol::{
-    InputProtocol, Limits, MessageHeader, OutputProtocol, Protocol, Result as ProtocolResult,
-};
+use thriftgen_runtime::protocol::{InputProtocol, Limits, MessageHeader, OutputProtocol, Protocol};
 use thriftgen_runtime::server::{Handlers, RunningServer, Server, ServerOptions};
 use thriftgen_runtime::service::{
     AsyncProcessor, CallContext, Dispatch, ProcessError, Processed, Processor,
 };
 use thriftgen_runtime::trace::{outgoing_traceparent, TraceContext, TRACEPARENT};
 use thriftgen_runtime::transport::{Dialect, ProtocolId};
-use thriftgen_runtime::{MessageType, TType};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::Subscriber;
@@ -141,42 +138,6 @@ struct Probe {
     next: Option<SocketAddr>,
 }
 
-fn read_x<I: InputProtocol>(input: &mut I) -> ProtocolResult<i32> {
-    input.read_struct_begin()?;
-    let mut x = 0;
-    loop {
-        let field = input.read_field_begin()?;
-        match (field.ttype, field.id) {
-            (TType::Stop, _) => break,
-            (TType::I32, 1) => x = input.read_i32()?,
-            (other, _) => input.skip(other)?,
-        }
-        input.read_field_end()?;
-    }
-    input.read_struct_end()?;
-    input.read_message_end()?;
-    Ok(x)
-}
-
-fn write_x<O: OutputProtocol>(
-    output: &mut O,
-    header: &MessageHeader,
-    x: i32,
-) -> ProtocolResult<()> {
-    output.write_message_begin(&MessageHeader {
-        name: header.name.clone(),
-        kind: MessageType::Reply,
-        seqid: header.seqid,
-    })?;
-    output.write_struct_begin("echo_result")?;
-    output.write_field_begin(TType::I32, 0)?;
-    output.write_i32(x)?;
-    output.write_field_end()?;
-    output.write_field_stop()?;
-    output.write_struct_end()?;
-    output.write_message_end()
-}
-
 impl Probe {
     /// The handler's body, in the handler's context.
     fn handle(&self, ctx: &CallContext, x: i32) -> i32 {
@@ -218,9 +179,9 @@ impl Processor for Probe {
         if header.name.as_str() != "echo" {
             return Ok(Processed::UnknownMethod);
         }
-        let x = read_x(input).map_err(ProcessError::Decode)?;
+        let x = read_echo_args(input).map_err(ProcessError::Decode)?;
         let x = self.handle(ctx, x);
-        write_x(output, header, x).map_err(ProcessError::Encode)?;
+        write_echo_reply(output, header, x).map_err(ProcessError::Encode)?;
         Ok(Processed::Replied)
     }
 }
@@ -239,7 +200,7 @@ impl AsyncProcessor for AsyncProbe {
         if header.name.as_str() != "echo" {
             return Ok(Dispatch::UnknownMethod);
         }
-        let x = read_x(input).map_err(ProcessError::Decode)?;
+        let x = read_echo_args(input).map_err(ProcessError::Decode)?;
         let probe = Arc::clone(&self.0);
         let header = header.clone();
         Ok(Dispatch::Reply(Box::pin(async move {
@@ -247,7 +208,8 @@ impl AsyncProcessor for AsyncProbe {
             tokio::task::yield_now().await;
             let x = probe.handle(&ctx, x);
             let mut buf = BytesMut::new();
-            write_x(&mut R::writer(&mut buf, limits), &header, x).map_err(ProcessError::Encode)?;
+            write_echo_reply(&mut R::writer(&mut buf, limits), &header, x)
+                .map_err(ProcessError::Encode)?;
             Ok(buf)
         })))
     }

@@ -102,6 +102,22 @@ fn write_result<O: OutputProtocol>(
     output.write_message_end()
 }
 
+/// Reads `echo_args` and the message's end, as a processor does.
+pub fn read_echo_args<I: InputProtocol>(input: &mut I) -> ProtocolResult<i32> {
+    let x = read_x(input)?;
+    input.read_message_end()?;
+    Ok(x)
+}
+
+/// Writes the reply `x` to the call `header`.
+pub fn write_echo_reply<O: OutputProtocol>(
+    output: &mut O,
+    header: &MessageHeader,
+    x: i32,
+) -> ProtocolResult<()> {
+    write_result(output, &header.name, header.seqid, x)
+}
+
 /// `echo` answers `x`, and reply header `k` = the request's `k` + `!`;
 /// `note` counts.
 #[derive(Default)]
