@@ -10,56 +10,13 @@
 //! short load (bounded in time), prints QPS and latency, and shuts the
 //! server down gracefully.
 
-mod gen {
-    include!(concat!(env!("OUT_DIR"), "/thriftgen/mod.rs"));
-}
-
-use gen::store::{Health, NotFound, Store, StoreClient, StoreGetError, StoreProcessor};
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use demo::gen::store::{StoreClient, StoreGetError, StoreProcessor};
+use demo::MemoryStore;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thriftgen_runtime::client::{CallError, ClientOptions};
-use thriftgen_runtime::protocol::ApplicationException;
 use thriftgen_runtime::server::{Server, ServerOptions};
-use thriftgen_runtime::service::CallContext;
 use thriftgen_runtime::transport::{Dialect, ProtocolId};
-
-/// The handler: a map behind a lock.
-#[derive(Default)]
-struct MemoryStore {
-    entries: RwLock<HashMap<String, String>>,
-}
-
-impl Health for MemoryStore {
-    fn ping(&self, _ctx: &CallContext) -> Result<String, ApplicationException> {
-        Ok("pong".to_string())
-    }
-}
-
-impl Store for MemoryStore {
-    fn get(&self, _ctx: &CallContext, key: String) -> Result<String, StoreGetError> {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        match entries.get(&key) {
-            Some(value) => Ok(value.clone()),
-            None => Err(NotFound { key: Some(key) }.into()),
-        }
-    }
-
-    fn put(
-        &self,
-        _ctx: &CallContext,
-        key: String,
-        value: String,
-    ) -> Result<String, ApplicationException> {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        Ok(entries.insert(key, value).unwrap_or_default())
-    }
-
-    fn size(&self, _ctx: &CallContext) -> Result<i64, ApplicationException> {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        Ok(entries.len() as i64)
-    }
-}
 
 type Error = Box<dyn std::error::Error>;
 

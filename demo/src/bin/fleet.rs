@@ -22,15 +22,11 @@
 //! so the fleet may also retry them after failures that may have reached a
 //! server, and send backup requests for them; `put` only ever goes once.
 
-mod gen {
-    include!(concat!(env!("OUT_DIR"), "/thriftgen/mod.rs"));
-}
-
-use gen::store::{Health, NotFound, Store, StoreAsyncClient, StoreGetError, StoreProcessor};
-use std::collections::HashMap;
+use demo::gen::store::{StoreAsyncClient, StoreProcessor};
+use demo::MemoryStore;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thriftgen_etcd::{EtcdDiscover, EtcdOptions, EtcdRegistrar};
 use thriftgen_runtime::client::{
@@ -40,7 +36,6 @@ use thriftgen_runtime::discover::{Discover, StaticDiscover};
 use thriftgen_runtime::protocol::ApplicationException;
 use thriftgen_runtime::server::layer::{CallInfo, InterceptLayer, Interceptor, Metrics, TokenAuth};
 use thriftgen_runtime::server::{Registration, Server, ServerOptions};
-use thriftgen_runtime::service::CallContext;
 use thriftgen_runtime::trace::TraceContext;
 use thriftgen_runtime::transport::{Dialect, ProtocolId};
 use thriftgen_runtime::RunningServer;
@@ -56,44 +51,6 @@ const INSTANCES: usize = 3;
 /// The instance restarted midway.
 const RESTARTED: usize = 1;
 const TASKS: usize = 16;
-
-/// The handler every instance serves: one map behind a lock, shared by the
-/// three instances as a database would be.
-#[derive(Default)]
-struct MemoryStore {
-    entries: RwLock<HashMap<String, String>>,
-}
-
-impl Health for MemoryStore {
-    fn ping(&self, _ctx: &CallContext) -> Result<String, ApplicationException> {
-        Ok("pong".to_string())
-    }
-}
-
-impl Store for MemoryStore {
-    fn get(&self, _ctx: &CallContext, key: String) -> Result<String, StoreGetError> {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        match entries.get(&key) {
-            Some(value) => Ok(value.clone()),
-            None => Err(NotFound { key: Some(key) }.into()),
-        }
-    }
-
-    fn put(
-        &self,
-        _ctx: &CallContext,
-        key: String,
-        value: String,
-    ) -> Result<String, ApplicationException> {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        Ok(entries.insert(key, value).unwrap_or_default())
-    }
-
-    fn size(&self, _ctx: &CallContext) -> Result<i64, ApplicationException> {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        Ok(entries.len() as i64)
-    }
-}
 
 /// A server layer: logs the trace of the first call that carries a
 /// `traceparent`, once per server start.
