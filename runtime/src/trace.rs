@@ -291,7 +291,6 @@ impl TraceContext {
 
 thread_local! {
     static CURRENT: Cell<Option<TraceContext>> = const { Cell::new(None) };
-    static RNG: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Puts the previous current context back.
@@ -346,33 +345,10 @@ pub fn inject_traceparent(headers: &mut Headers) {
     }
 }
 
-/// A random non-zero `u64`: a per-thread xorshift seeded from the std
-/// hasher's random keys (ids need to be unique, not secret).
+/// A random non-zero `u64` (ids need to be unique, not secret): fastrand's
+/// per-thread generator, which the client's balancers use too.
 fn random_nonzero() -> u64 {
-    RNG.with(|rng| {
-        let mut x = rng.get();
-        if x == 0 {
-            use std::hash::{BuildHasher, Hasher};
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u64(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos() as u64),
-            );
-            x = h.finish() | 1;
-        }
-        loop {
-            // xorshift64*
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            let out = x.wrapping_mul(0x2545_f491_4f6c_dd1d);
-            if out != 0 {
-                rng.set(x);
-                return out;
-            }
-        }
-    })
+    fastrand::u64(1..)
 }
 
 #[cfg(test)]
