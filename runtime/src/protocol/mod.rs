@@ -393,6 +393,18 @@ pub trait OutputProtocol {
     }
     /// A `uuid`.
     fn write_uuid(&mut self, value: &[u8; 16]) -> Result<()>;
+    /// A `binary` held in [`Bytes`]. Generated code calls this for `binary`
+    /// fields, so a writer may hand a large value on without copying it;
+    /// by default it is [`OutputProtocol::write_binary`].
+    fn write_bytes(&mut self, value: &Bytes) -> Result<()> {
+        self.write_binary(value)
+    }
+    /// A `string` held in a [`ByteString`](crate::ByteString) (zero-copy
+    /// strings), as [`OutputProtocol::write_bytes`] for `binary`; by default
+    /// it is [`OutputProtocol::write_string`].
+    fn write_byte_string(&mut self, value: &crate::ByteString) -> Result<()> {
+        self.write_string(value)
+    }
 
     /// A value kept by [`InputProtocol::read_raw_value`], after its field
     /// header (or as a container element). The binary and compact writers
