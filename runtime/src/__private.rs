@@ -22,6 +22,12 @@ use bytes::BytesMut;
 pub use crate::client::{
     AsyncClient, AsyncClientOptions, CallError, CallOptions, Client, ClientError, ClientOptions,
 };
+pub use crate::codec::{
+    end_struct, read_field, read_struct, required, set_variant, success, write_field, write_items,
+    write_optional, write_pairs, write_slice, write_str, Binary, Bool, Boxed, ByteStr, Codec,
+    Collection, Double, Entries, Enum, Field, List, Map, MapOf, Set, SetOf, Str, Uuid, I16, I32,
+    I64, I8,
+};
 pub use crate::protocol::{
     ApplicationException, InputProtocol, Limits, MessageHeader, OutputProtocol, Protocol,
     ProtocolError, Protocols, Standard,
@@ -54,7 +60,7 @@ pub trait DecodeArgs {
     /// # Errors
     ///
     /// When the struct is malformed or a required argument is missing.
-    fn read_args<I: InputProtocol>(input: &mut I) -> CodecResult<Self::Args>;
+    fn read_args(input: &mut impl InputProtocol) -> CodecResult<Self::Args>;
 }
 
 /// How the server writes the result of one (not `oneway`) method.

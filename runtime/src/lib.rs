@@ -23,6 +23,7 @@
 
 mod buffer;
 pub mod client;
+mod codec;
 pub mod discover;
 pub mod protocol;
 pub mod server;

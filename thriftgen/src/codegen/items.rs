@@ -64,61 +64,77 @@ pub(super) fn definition(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
     }
 }
 
-fn derives(ctx: &Ctx<'_>, id: DefId) -> TokenStream {
+fn derives(ctx: &Ctx<'_>, id: DefId, default: bool) -> TokenStream {
+    let default = default.then(|| quote!(, Default));
     if ctx.hashable[id.0 as usize] {
-        quote!(#[derive(Clone, Debug, PartialEq, Eq, Hash)])
+        quote!(#[derive(Clone, Debug, PartialEq, Eq, Hash #default)])
     } else {
-        quote!(#[derive(Clone, Debug, PartialEq)])
+        quote!(#[derive(Clone, Debug, PartialEq #default)])
     }
 }
 
-/// The loop that reads a struct's fields: `arms` match `(id, type)` for the
-/// known fields; anything else is skipped.
-pub(super) fn field_loop(ctx: &Ctx<'_>, arms: impl Iterator<Item = TokenStream>) -> TokenStream {
-    field_loop_with(ctx, arms, quote!((_, ttype) => input.skip(ttype)?,))
-}
-
-/// [`field_loop`] with `other`, the arm for fields no arm of `arms` takes.
-fn field_loop_with(
-    ctx: &Ctx<'_>,
-    arms: impl Iterator<Item = TokenStream>,
-    other: TokenStream,
-) -> TokenStream {
-    let rt = &ctx.rt;
+/// Reads struct `name` into the locals `arms` assign: each arm matches a
+/// field id and reads the field with `field.read` (which skips a field of
+/// another wire type); `other` takes the fields no arm does.
+pub(super) fn read_struct(name: &str, arms: Vec<TokenStream>, other: TokenStream) -> TokenStream {
+    if arms.is_empty() {
+        return quote!(__rt::read_struct(input, #name, |input, field| #other)?;);
+    }
     quote! {
-        input.read_struct_begin()?;
-        loop {
-            let field = input.read_field_begin()?;
-            match (field.id, field.ttype) {
-                (_, #rt::TType::Stop) => break,
-                #(#arms)*
-                #other
-            }
-            input.read_field_end()?;
-        }
-        input.read_struct_end()?;
+        let read = |input: &mut _, field: __rt::Field| match field.id {
+            #(#arms)*
+            _ => #other,
+        };
+        __rt::read_struct(input, #name, read)?;
     }
 }
 
-/// For field `index` of struct or union `def`: the `(id, type)` pattern that
-/// selects it, and statements that decode it into `value` (boxed where the
-/// field is), adding the field to the path of any error.
-fn read_field(ctx: &Ctx<'_>, def: &Def, index: usize, f: &Field) -> (TokenStream, TokenStream) {
+/// `n` locals `<prefix>_<i>`, all `None`, whose types are inferred from
+/// the one assignment to each (in one statement when there are few).
+pub(super) fn locals(prefix: &str, n: usize) -> TokenStream {
+    let names: Vec<_> = (0..n)
+        .map(|i| quote::format_ident!("{}_{}", prefix, i))
+        .collect();
+    if (2..=3).contains(&n) {
+        let nones = names.iter().map(|_| quote!(__rt::None));
+        quote!(let (#(mut #names),*) = (#(#nones),*);)
+    } else {
+        quote!(#(let mut #names = __rt::None;)*)
+    }
+}
+
+/// The arm of [`read_struct`] that reads field `index` of struct `def` into
+/// `local` (boxed where the field is).
+fn read_arm(
+    ctx: &Ctx<'_>,
+    def: &Def,
+    index: usize,
+    f: &Field,
+    local: &proc_macro2::Ident,
+) -> TokenStream {
     let fid = Literal::i16_unsuffixed(f.id);
-    let tt = ctx.ttype(&f.ty);
-    let read = ctx.read_result(&f.ty, def.module);
-    let (idl_name, fname) = (&def.name, &f.name);
-    let boxed = ctx
-        .boxed
-        .contains(&(def.id, index))
-        .then(|| quote!(let value = ::std::boxed::Box::new(value);));
-    (
-        quote!((#fid, #tt)),
-        quote! {
-            let value = #read.map_err(|e| e.in_field(#idl_name, #fname, #fid))?;
-            #boxed
-        },
-    )
+    let codec = ctx.field_codec(def.id, index, &f.ty, def.module);
+    let fname = &f.name;
+    quote!(#fid => field.read::<#codec>(input, &mut #local, #fname),)
+}
+
+/// A statement writing field `index` of struct `def`, `value` (an expression
+/// of type `&T`, or `&Option<T>` when `optional`).
+fn write_field(
+    ctx: &Ctx<'_>,
+    def: &Def,
+    index: usize,
+    f: &Field,
+    value: TokenStream,
+    optional: bool,
+) -> TokenStream {
+    let fid = Literal::i16_unsuffixed(f.id);
+    let codec = ctx.field_codec(def.id, index, &f.ty, def.module);
+    if optional {
+        quote!(__rt::write_optional::<#codec>(output, #fid, #value)?;)
+    } else {
+        quote!(__rt::write_field::<#codec>(output, #fid, #value)?;)
+    }
 }
 
 /// The Rust type of a struct field, with `Option` and `Box` as needed.
@@ -142,7 +158,6 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
     let idl_name = &def.name;
     let names: Vec<_> = field_names(s).iter().map(|n| naming::ident(n)).collect();
     let doc = docs(&def.doc);
-    let derive = derives(ctx, id);
 
     let fields = s.fields.iter().enumerate().map(|(i, f)| {
         let ty = field_type(ctx, id, i, f, module);
@@ -164,31 +179,24 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
     let fields = fields.chain(unknown_decl);
     let type_attrs = type_attributes(ctx, def);
 
-    // Reading: one local per field, filled as fields arrive in any order.
-    // IDL defaults live in `Default`; an absent field reads as absent, so
-    // that decoding what was encoded gives the same value back.
-    let locals = s.fields.iter().enumerate().map(|(i, f)| {
-        let local = quote::format_ident!("f_{}", i);
-        let ty = field_type_inner(ctx, id, i, f, module);
-        quote!(let mut #local: ::std::option::Option<#ty> = ::std::option::Option::None;)
-    });
-    let arms = s.fields.iter().enumerate().map(|(i, f)| {
-        let local = quote::format_ident!("f_{}", i);
-        let (pattern, read) = read_field(ctx, def, i, f);
-        quote! {
-            #pattern => {
-                #read
-                #local = ::std::option::Option::Some(value);
-            }
-        }
-    });
+    // Reading: one local per field, filled as fields arrive in any order
+    // (its type is inferred from the one assignment to it). IDL defaults
+    // live in `Default`; an absent field reads as absent, so that decoding
+    // what was encoded gives the same value back.
+    let locals = locals("f", s.fields.len());
+    let arms = s
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| read_arm(ctx, def, i, f, &quote::format_ident!("f_{}", i)))
+        .collect();
     let build = s.fields.iter().enumerate().map(|(i, f)| {
         let local = quote::format_ident!("f_{}", i);
         let fname = &names[i];
         if f.requiredness == Requiredness::Required {
             let idl_field = &f.name;
             let fid = Literal::i16_unsuffixed(f.id);
-            quote!(#fname: #local.ok_or_else(|| #rt::protocol::ProtocolError::missing(#idl_name, #idl_field, #fid))?)
+            quote!(#fname: __rt::required(#local, #idl_name, #idl_field, #fid)?)
         } else {
             quote!(#fname: #local)
         }
@@ -197,43 +205,23 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
     let (unknown_local, other) = if keep {
         (
             Some(quote!(let mut unknown_fields = #rt::protocol::UnknownFields::new();)),
-            quote!((id, ttype) => unknown_fields.read_field(input, id, ttype)?,),
+            quote!(unknown_fields.read_field(input, field.id, field.ttype)),
         )
     } else {
-        (None, quote!((_, ttype) => input.skip(ttype)?,))
+        (None, quote!(field.skip(input)))
     };
     let write_unknown = keep.then(|| quote!(self._unknown_fields.write(output)?;));
 
     // Writing: required fields always, the others when set.
     let writes = s.fields.iter().enumerate().map(|(i, f)| {
         let fname = &names[i];
-        let tt = ctx.ttype(&f.ty);
-        let fid = Literal::i16_unsuffixed(f.id);
-        let value = if ctx.boxed.contains(&(id, i)) {
-            quote!(&**value)
-        } else {
-            quote!(value)
-        };
-        let write = ctx.write(&f.ty, &value);
-        let body = quote! {
-            output.write_field_begin(#tt, #fid)?;
-            #write
-            output.write_field_end()?;
-        };
-        if f.requiredness == Requiredness::Required {
-            quote! {{ let value = &self.#fname; #body }}
-        } else {
-            quote! { if let ::std::option::Option::Some(value) = &self.#fname { #body } }
-        }
+        let optional = f.requiredness != Requiredness::Required;
+        write_field(ctx, def, i, f, quote!(&self.#fname), optional)
     });
 
     let derive_default =
         ctx.has_default[id.0 as usize] && s.fields.iter().all(|f| f.default.is_none());
-    let derive = if derive_default {
-        quote!(#derive #[derive(Default)])
-    } else {
-        derive
-    };
+    let derive = derives(ctx, id, derive_default);
     let default_impl = (ctx.has_default[id.0 as usize] && !derive_default).then(|| {
         let values = s.fields.iter().enumerate().map(|(i, f)| {
             let fname = &names[i];
@@ -264,7 +252,7 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         }
     });
 
-    let read_fields = field_loop_with(ctx, arms, other);
+    let read_fields = read_struct(idl_name, arms, other);
     let display = format!("{idl_name}: {{:?}}");
     let error_impl = (s.kind == StructKind::Exception).then(|| {
         quote! {
@@ -289,19 +277,18 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         #error_impl
 
         impl #rt::Struct for #name {
-            fn read<I: #rt::protocol::InputProtocol>(input: &mut I) -> #rt::protocol::Result<Self> {
-                #(#locals)*
+            fn read<I: __rt::InputProtocol>(input: &mut I) -> __rt::CodecResult<Self> {
+                #locals
                 #unknown_local
                 #read_fields
-                ::std::result::Result::Ok(Self { #(#build,)* })
+                __rt::Ok(Self { #(#build,)* })
             }
 
-            fn write<O: #rt::protocol::OutputProtocol>(&self, output: &mut O) -> #rt::protocol::Result<()> {
+            fn write<O: __rt::OutputProtocol>(&self, output: &mut O) -> __rt::CodecResult<()> {
                 output.write_struct_begin(#idl_name)?;
                 #(#writes)*
                 #write_unknown
-                output.write_field_stop()?;
-                output.write_struct_end()
+                __rt::end_struct(output)
             }
         }
     }
@@ -343,7 +330,7 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
     let unknown = variants.pop().unwrap_or_else(|| naming::ident("Unknown"));
     let keep = ctx.options.keep_unknown_fields;
     let doc = docs(&def.doc);
-    let derive = derives(ctx, id);
+    let derive = derives(ctx, id, false);
     let decl = s.fields.iter().enumerate().map(|(i, f)| {
         let v = &variants[i];
         let ty = field_type_inner(ctx, id, i, f, module);
@@ -365,20 +352,16 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         }
     };
     let type_attrs = type_attributes(ctx, def);
-    let more_than_one = quote! {
-        return ::std::result::Result::Err(#rt::protocol::ProtocolError::invalid(
-            ::std::concat!("union `", #idl_name, "` has more than one field set"),
-        ));
-    };
     let arms = s.fields.iter().enumerate().map(|(i, f)| {
         let v = &variants[i];
-        let (pattern, read) = read_field(ctx, def, i, f);
+        let fid = Literal::i16_unsuffixed(f.id);
+        let tt = ctx.ttype(&f.ty);
+        let codec = ctx.field_codec(def.id, i, &f.ty, module);
+        let fname = &f.name;
         quote! {
-            #pattern => {
-                #read
-                if found.replace(Self::#v(value)).is_some() {
-                    #more_than_one
-                }
+            (#fid, #tt) => {
+                let value = field.value::<#codec>(input, #fname)?;
+                __rt::set_variant(&mut found, Self::#v(value), #idl_name)
             }
         }
     });
@@ -386,38 +369,21 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         quote! {
             (id, ttype) => {
                 let value = #rt::protocol::UnknownField::read(input, id, ttype)?;
-                if found.replace(Self::#unknown(value)).is_some() {
-                    #more_than_one
-                }
+                __rt::set_variant(&mut found, Self::#unknown(value), #idl_name)
             }
         }
     } else {
         quote! {
             (id, ttype) => {
                 input.skip(ttype)?;
-                if found.replace(Self::#unknown(id)).is_some() {
-                    #more_than_one
-                }
+                __rt::set_variant(&mut found, Self::#unknown(id), #idl_name)
             }
         }
     };
     let writes = s.fields.iter().enumerate().map(|(i, f)| {
         let v = &variants[i];
-        let fid = Literal::i16_unsuffixed(f.id);
-        let tt = ctx.ttype(&f.ty);
-        let value = if ctx.boxed.contains(&(id, i)) {
-            quote!(&**value)
-        } else {
-            quote!(value)
-        };
-        let write = ctx.write(&f.ty, &value);
-        quote! {
-            Self::#v(value) => {
-                output.write_field_begin(#tt, #fid)?;
-                #write
-                output.write_field_end()?;
-            }
-        }
+        let write = write_field(ctx, def, i, f, quote!(value), false);
+        quote!(Self::#v(value) => { #write })
     });
     let write_body = if keep {
         quote! {
@@ -426,8 +392,7 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
                 #(#writes)*
                 Self::#unknown(field) => field.write(output)?,
             }
-            output.write_field_stop()?;
-            output.write_struct_end()
+            __rt::end_struct(output)
         }
     } else if s.fields.is_empty() {
         // Only the unknown variant: nothing can be written.
@@ -447,11 +412,16 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
                     );
                 }
             }
-            output.write_field_stop()?;
-            output.write_struct_end()
+            __rt::end_struct(output)
         }
     };
-    let read_fields = field_loop_with(ctx, arms, other);
+    let read_fields = quote! {
+        let read = |input: &mut I, field: __rt::Field| match (field.id, field.ttype) {
+            #(#arms)*
+            #other
+        };
+        __rt::read_struct(input, #idl_name, read)?;
+    };
     quote! {
         #doc
         #derive
@@ -462,15 +432,15 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         }
 
         impl #rt::Struct for #name {
-            fn read<I: #rt::protocol::InputProtocol>(input: &mut I) -> #rt::protocol::Result<Self> {
-                let mut found: ::std::option::Option<Self> = ::std::option::Option::None;
+            fn read<I: __rt::InputProtocol>(input: &mut I) -> __rt::CodecResult<Self> {
+                let mut found: __rt::Option<Self> = __rt::None;
                 #read_fields
                 found.ok_or_else(|| #rt::protocol::ProtocolError::invalid(
                     ::std::concat!("union `", #idl_name, "` has no field set"),
                 ))
             }
 
-            fn write<O: #rt::protocol::OutputProtocol>(&self, output: &mut O) -> #rt::protocol::Result<()> {
+            fn write<O: __rt::OutputProtocol>(&self, output: &mut O) -> __rt::CodecResult<()> {
                 #write_body
             }
         }

@@ -118,19 +118,13 @@ pub fn generate(
             .defs
             .iter()
             .map(|&id| items::definition(&ctx, ir.def(id)));
-        // Service code names the runtime's helpers for generated code as
-        // `__rt` (no IDL name converts to it).
-        let has_services = module
-            .defs
-            .iter()
-            .any(|&id| matches!(ir.def(id).kind, crate::ir::DefKind::Service(_)));
-        let import = has_services.then(|| {
-            let rt = &ctx.rt;
-            quote! {
-                #[allow(unused_imports)]
-                use #rt::__private as __rt;
-            }
-        });
+        // Generated code names the runtime's helpers for it as `__rt` (no
+        // IDL name converts to it).
+        let rt = &ctx.rt;
+        let import = quote! {
+            #[allow(unused_imports)]
+            use #rt::__private as __rt;
+        };
         let tokens = quote!(#import #(#items)*);
         let path = &ctx.module_paths[module.file.0 as usize];
         let source = &sources.file(module.file).name;

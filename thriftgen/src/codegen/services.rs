@@ -818,25 +818,21 @@ fn dispatch_async(ctx: &Ctx<'_>, def: &Def, s: &Service, all: &[Names]) -> Token
 
 fn read_fields(ctx: &Ctx<'_>, struct_name: &str, fields: &[Field], from: FileId) -> TokenStream {
     // Each local's type is inferred from the one assignment to it.
-    let locals = (0..fields.len()).map(|i| {
-        let local = format_ident!("a_{}", i);
-        quote!(let mut #local = __rt::None;)
-    });
-    let arms = fields.iter().enumerate().map(|(i, f)| {
-        let local = format_ident!("a_{}", i);
-        let fid = Literal::i16_unsuffixed(f.id);
-        let tt = ctx.ttype(&f.ty);
-        let read = ctx.read_result(&f.ty, from);
-        let fname = &f.name;
-        quote! {
-            (#fid, #tt) => {
-                #local = __rt::Some(#read.map_err(|e| e.in_field(#struct_name, #fname, #fid))?);
-            }
-        }
-    });
-    let read = super::items::field_loop(ctx, arms);
+    let locals = super::items::locals("a", fields.len());
+    let arms = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let local = format_ident!("a_{}", i);
+            let fid = Literal::i16_unsuffixed(f.id);
+            let codec = ctx.codec(&f.ty, from);
+            let fname = &f.name;
+            quote!(#fid => field.read::<#codec>(input, &mut #local, #fname),)
+        })
+        .collect();
+    let read = super::items::read_struct(struct_name, arms, quote!(field.skip(input)));
     quote! {
-        #(#locals)*
+        #locals
         #read
     }
 }
@@ -857,18 +853,38 @@ fn success_field(ty: &Type, f: &Function) -> Field {
     }
 }
 
-/// Writes field `id` of type `ty` holding `value` (a `&T` expression).
-fn write_field(ctx: &Ctx<'_>, f: &Field, value: TokenStream) -> TokenStream {
-    let tt = ctx.ttype(&f.ty);
+/// Writes field `id` of type `ty` holding `value` (a `&T` expression), in
+/// module `from`.
+fn write_field(ctx: &Ctx<'_>, f: &Field, value: TokenStream, from: FileId) -> TokenStream {
     let fid = Literal::i16_unsuffixed(f.id);
-    let write = ctx.write(&f.ty, &quote!(value));
-    let bind = (value.to_string() != "value").then(|| quote!(let value = #value;));
-    quote! {{
-        #bind
-        output.write_field_begin(#tt, #fid)?;
-        #write
-        output.write_field_end()?;
-    }}
+    let codec = ctx.codec(&f.ty, from);
+    quote!(__rt::write_field::<#codec>(output, #fid, #value)?;)
+}
+
+/// Writes argument `p` as a client lends it (`value` is `&str`, `&[u8]` or a
+/// slice where [`client_param_type`] says so, else `&T`).
+fn write_arg(ctx: &Ctx<'_>, p: &Field, value: TokenStream, from: FileId) -> TokenStream {
+    let fid = Literal::i16_unsuffixed(p.id);
+    if passed_by_value(ctx, &p.ty) {
+        return write_field(ctx, p, value, from);
+    }
+    match ctx.ir.resolve(&p.ty) {
+        Type::String => quote!(__rt::write_str(output, #fid, #value)?;),
+        Type::Binary => quote!(__rt::write_slice(output, #fid, #value)?;),
+        Type::List(t) => {
+            let t = ctx.codec(t, from);
+            quote!(__rt::write_items::<#t>(output, #fid, __rt::TType::List, #value)?;)
+        }
+        Type::Set(t) if !ctx.type_hashable(t) => {
+            let t = ctx.codec(t, from);
+            quote!(__rt::write_items::<#t>(output, #fid, __rt::TType::Set, #value)?;)
+        }
+        Type::Map(k, v) if !ctx.type_hashable(k) => {
+            let (k, v) = (ctx.codec(k, from), ctx.codec(v, from));
+            quote!(__rt::write_pairs::<#k, #v>(output, #fid, #value)?;)
+        }
+        _ => write_field(ctx, p, value, from),
+    }
 }
 
 /// What one method needs on the wire: its `<Stem>Method` unit struct, which
@@ -925,7 +941,7 @@ fn decode_args(
             quote!(#local.unwrap_or_default())
         } else {
             let (pname, fid) = (&p.name, Literal::i16_unsuffixed(p.id));
-            quote!(#local.ok_or_else(|| __rt::ProtocolError::missing(#args_name, #pname, #fid))?)
+            quote!(__rt::required(#local, #args_name, #pname, #fid)?)
         }
     });
     quote! {
@@ -933,7 +949,7 @@ fn decode_args(
             const NAME: &'static str = #what;
             type Args = (#(#types,)*);
 
-            fn read_args<I: __rt::InputProtocol>(input: &mut I) -> __rt::CodecResult<Self::Args> {
+            fn read_args(input: &mut impl __rt::InputProtocol) -> __rt::CodecResult<Self::Args> {
                 #read
                 __rt::Ok((#(#takes,)*))
             }
@@ -955,24 +971,24 @@ fn encode_result(
     let err = error_type(ctx, def.id, f, n, module);
     let mut arms = Vec::new();
     if let Some(ty) = &f.returns {
-        let write = write_field(ctx, &success_field(ty, f), quote!(value));
+        let write = write_field(ctx, &success_field(ty, f), quote!(value), module);
         arms.push((quote!(__rt::Ok(value)), write));
     }
     for (t, v) in f.throws.iter().zip(&n.variants) {
         let v = naming::ident(v);
-        let write = write_field(ctx, t, quote!(value));
+        let write = write_field(ctx, t, quote!(value), module);
         arms.push((quote!(__rt::Err(#err::#v(value))), write));
     }
     // An application error is no field: it goes as an exception message.
     let write = match arms.as_slice() {
         [] => quote!(let _ = result;),
         [(pattern, write)] => quote! {
-            if let #pattern = result #write
+            if let #pattern = result { #write }
         },
         _ => {
             let arms = arms
                 .iter()
-                .map(|(pattern, write)| quote!(#pattern => #write));
+                .map(|(pattern, write)| quote!(#pattern => { #write }));
             quote! {
                 match result {
                     #(#arms)*
@@ -992,8 +1008,7 @@ fn encode_result(
             ) -> __rt::CodecResult<()> {
                 output.write_struct_begin(#result_name)?;
                 #write
-                output.write_field_stop()?;
-                output.write_struct_end()
+                __rt::end_struct(output)
             }
         }
     }
@@ -1029,12 +1044,7 @@ fn read_reply(
     });
     let value = if f.returns.is_some() {
         let method = &f.name;
-        let missing = if f.throws.is_empty() {
-            quote!(__rt::missing_result(#method))
-        } else {
-            quote!(#err::Application(__rt::missing_result(#method)))
-        };
-        quote!(__rt::Ok(a_0.ok_or_else(|| #missing)))
+        quote!(__rt::Ok(__rt::success(a_0, #method)))
     } else {
         quote!(__rt::Ok(__rt::Ok(())))
     };
@@ -1084,12 +1094,12 @@ fn client_args(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> TokenStream
         };
         if omittable(p) {
             // `None`: not sent, so the server sees the argument left out.
-            let write = write_field(ctx, p, quote!(value));
+            let write = write_arg(ctx, p, quote!(value), module);
             quote! {
-                if let __rt::Some(value) = #value #write
+                if let __rt::Some(value) = #value { #write }
             }
         } else {
-            write_field(ctx, p, value)
+            write_arg(ctx, p, value, module)
         }
     });
     let fields = if f.params.is_empty() {
@@ -1107,8 +1117,7 @@ fn client_args(ctx: &Ctx<'_>, def: &Def, f: &Function, n: &Names) -> TokenStream
             fn write<O: __rt::OutputProtocol>(&self, output: &mut O) -> __rt::CodecResult<()> {
                 output.write_struct_begin(#args_name)?;
                 #(#writes)*
-                output.write_field_stop()?;
-                output.write_struct_end()
+                __rt::end_struct(output)
             }
         }
     }
@@ -1249,15 +1258,28 @@ fn args_value(ctx: &Ctx<'_>, sid: DefId, n: &Names, from: FileId) -> TokenStream
     }
 }
 
+/// A statement binding `args` to the arguments struct of a call (a
+/// parameter called `args` is read before the binding shadows it), and the
+/// expression that names it.
+fn bind_args(ctx: &Ctx<'_>, sid: DefId, n: &Names, from: FileId) -> (TokenStream, TokenStream) {
+    let args = args_value(ctx, sid, n, from);
+    if n.params.is_empty() {
+        (TokenStream::new(), args)
+    } else {
+        (quote!(let args = #args;), quote!(args))
+    }
+}
+
 fn client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
     let module = def.module;
     let client = naming::ident(&format!("{}Client", ctx.names[def.id.0 as usize]));
     let methods = client_method_items(ctx, def, CLIENT_OWN, |f, n, sid, head, params| {
         let wire_name = &f.name;
-        let args = args_value(ctx, sid, n, module);
+        let (bind, args) = bind_args(ctx, sid, n, module);
         if f.oneway {
             return quote! {
                 #head(&mut self, #params) -> __rt::Result<(), __rt::ClientError> {
+                    #bind
                     self.inner.send_oneway(#wire_name, &#args)
                 }
             };
@@ -1267,6 +1289,7 @@ fn client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
         let err = error_type(ctx, sid, f, n, module);
         quote! {
             #head(&mut self, #params) -> __rt::Result<#ok, __rt::CallError<#err>> {
+                #bind
                 self.inner.call::<#marker, _>(#wire_name, &#args)
             }
         }
@@ -1322,31 +1345,35 @@ fn async_client(ctx: &Ctx<'_>, def: &Def) -> TokenStream {
     let client = naming::ident(&format!("{}AsyncClient", ctx.names[def.id.0 as usize]));
     let methods = client_method_items(ctx, def, ASYNC_CLIENT_OWN, |f, n, sid, head, params| {
         let wire_name = &f.name;
-        let args = args_value(ctx, sid, n, module);
+        let (bind, args) = bind_args(ctx, sid, n, module);
+        // The call is encoded now; the future is generic over the reply
+        // alone, so it borrows none of the arguments.
         if f.oneway {
-            // Encoded now; the future is generic over the reply alone, so it
-            // borrows none of the arguments.
-            let call = quote!(self.inner.send_prepared(self.inner.prepare(#wire_name, __rt::MessageType::Oneway, &#args)));
             return quote! {
                 #head(&self, #params) -> impl __rt::Future<Output = __rt::Result<(), __rt::ClientError>> + __rt::Send + 'static {
-                    #call
+                    #bind
+                    let call = self.inner.prepare(#wire_name, __rt::MessageType::Oneway, &#args);
+                    self.inner.send_prepared(call)
                 }
             };
         }
         let marker = method_type(ctx, sid, n, module);
         let ok = return_type(ctx, f, module);
         let err = error_type(ctx, sid, f, n, module);
-        let prepared = quote!(self.inner.prepare(#wire_name, __rt::MessageType::Call, &#args));
         // `(idempotent = "true")`: a fleet may retry the call after a
         // failure that may have reached a server, and send backup requests.
         let prepared = if f.is_idempotent() {
-            quote!(#prepared.idempotent())
+            quote!(call.idempotent())
         } else {
-            prepared
+            quote!(call)
         };
-        let call = quote!(self.inner.call_prepared::<#marker>(#prepared));
+        let call = quote! {
+            let call = self.inner.prepare(#wire_name, __rt::MessageType::Call, &#args);
+            self.inner.call_prepared::<#marker>(#prepared)
+        };
         quote! {
             #head(&self, #params) -> impl __rt::Future<Output = __rt::Result<#ok, __rt::CallError<#err>>> + __rt::Send + 'static {
+                #bind
                 #call
             }
         }

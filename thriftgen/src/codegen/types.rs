@@ -290,7 +290,6 @@ impl<'a> Ctx<'a> {
 
     /// The wire type of `ty`.
     pub fn ttype(&self, ty: &Type) -> TokenStream {
-        let rt = &self.rt;
         let name = match self.ir.resolve(ty) {
             Type::Bool => "Bool",
             Type::I8 => "I8",
@@ -309,188 +308,64 @@ impl<'a> Ctx<'a> {
             },
         };
         let name = format_ident!("{}", name);
-        quote!(#rt::TType::#name)
+        quote!(__rt::TType::#name)
     }
 
-    /// For a value read by one call (scalars, enums, structs): an expression
-    /// of type `Result<T>`. `None` for containers.
-    pub fn read_call(&self, ty: &Type, from: FileId) -> Option<TokenStream> {
-        let rt = &self.rt;
-        Some(match ty {
-            Type::Bool => quote!(input.read_bool()),
-            Type::I8 => quote!(input.read_i8()),
-            Type::I16 => quote!(input.read_i16()),
-            Type::I32 => quote!(input.read_i32()),
-            Type::I64 => quote!(input.read_i64()),
-            Type::Double => quote!(input.read_double()),
-            Type::String if self.options.zero_copy_strings => quote!(input.read_byte_string()),
-            Type::String => quote!(input.read_string()),
-            Type::Binary => quote!(input.read_binary()),
-            Type::Uuid => quote!(input.read_uuid()),
-            Type::List(_) | Type::Set(_) | Type::Map(..) => return None,
-            Type::Def(id) => match &self.ir.def(*id).kind {
-                DefKind::Typedef(t) => return self.read_call(&t.target, from),
-                DefKind::Enum(_) => {
-                    let path = self.def_path(*id, from);
-                    quote!(input.read_i32().map(#path))
-                }
-                _ => {
-                    let path = self.def_path(*id, from);
-                    quote!(<#path as #rt::Struct>::read(input))
-                }
-            },
-        })
-    }
-
-    /// An expression of type `Result<T>` reading a value of `ty`: the call
-    /// itself, or a closure around the container loop.
-    pub fn read_result(&self, ty: &Type, from: FileId) -> TokenStream {
-        if let Some(call) = self.read_call(ty, from) {
-            return call;
-        }
-        let rt = &self.rt;
-        let rust = self.rust_type(ty, from);
-        let read = self.read(ty, from);
-        quote!((|| -> #rt::protocol::Result<#rust> { ::std::result::Result::Ok(#read) })())
-    }
-
-    /// An expression reading a value of `ty` from `input` (uses `?`).
-    pub fn read(&self, ty: &Type, from: FileId) -> TokenStream {
-        let rt = &self.rt;
+    /// The codec generated code reads and writes a value of `ty` with: a
+    /// type of the runtime's `codec` module through `__rt` (`__rt::List<__rt::Str>`),
+    /// or a struct's own type.
+    pub fn codec(&self, ty: &Type, from: FileId) -> TokenStream {
         match ty {
-            Type::Bool => quote!(input.read_bool()?),
-            Type::I8 => quote!(input.read_i8()?),
-            Type::I16 => quote!(input.read_i16()?),
-            Type::I32 => quote!(input.read_i32()?),
-            Type::I64 => quote!(input.read_i64()?),
-            Type::Double => quote!(input.read_double()?),
-            Type::String if self.options.zero_copy_strings => quote!(input.read_byte_string()?),
-            Type::String => quote!(input.read_string()?),
-            Type::Binary => quote!(input.read_binary()?),
-            Type::Uuid => quote!(input.read_uuid()?),
-            Type::List(t) | Type::Set(t) => {
-                let (begin, end) = if matches!(ty, Type::List(_)) {
-                    (quote!(read_list_begin), quote!(read_list_end))
+            Type::Bool => quote!(__rt::Bool),
+            Type::I8 => quote!(__rt::I8),
+            Type::I16 => quote!(__rt::I16),
+            Type::I32 => quote!(__rt::I32),
+            Type::I64 => quote!(__rt::I64),
+            Type::Double => quote!(__rt::Double),
+            Type::String if self.options.zero_copy_strings => quote!(__rt::ByteStr),
+            Type::String => quote!(__rt::Str),
+            Type::Binary => quote!(__rt::Binary),
+            Type::Uuid => quote!(__rt::Uuid),
+            Type::List(t) => {
+                let t = self.codec(t, from);
+                quote!(__rt::List<#t>)
+            }
+            Type::Set(t) => {
+                let elem = self.codec(t, from);
+                if self.type_hashable(t) && !self.options.btree {
+                    quote!(__rt::Set<#elem>)
                 } else {
-                    (quote!(read_set_begin), quote!(read_set_end))
-                };
-                let elem_ty = self.rust_type(t, from);
-                let tt = self.ttype(t);
-                let item = self.read(t, from);
-                let collection = self.rust_type(ty, from);
-                let add = if matches!(ty, Type::Set(_)) && self.type_hashable(t) {
-                    quote!(insert)
-                } else {
-                    quote!(push)
-                };
-                let with_capacity =
-                    if self.options.btree && matches!(ty, Type::Set(_)) && self.type_hashable(t) {
-                        quote!(<#collection>::new())
-                    } else {
-                        quote!(<#collection>::with_capacity(input.capacity::<#elem_ty>(header.len)))
-                    };
-                quote! {{
-                    let header = input.#begin()?;
-                    #rt::protocol::expect_element(#tt, header.element, header.len)?;
-                    let mut items = #with_capacity;
-                    for _ in 0..header.len {
-                        items.#add(#item);
-                    }
-                    input.#end()?;
-                    items
-                }}
+                    let collection = self.rust_type(ty, from);
+                    quote!(__rt::SetOf<#elem, #collection>)
+                }
             }
             Type::Map(k, v) => {
-                let (ktt, vtt) = (self.ttype(k), self.ttype(v));
-                let (key, value) = (self.read(k, from), self.read(v, from));
-                let collection = self.rust_type(ty, from);
-                let (kty, vty) = (self.rust_type(k, from), self.rust_type(v, from));
-                let hashed = self.type_hashable(k);
-                let add = if hashed {
-                    quote!(items.insert(key, value);)
+                let (key, value) = (self.codec(k, from), self.codec(v, from));
+                if self.type_hashable(k) && !self.options.btree {
+                    quote!(__rt::Map<#key, #value>)
                 } else {
-                    quote!(items.push((key, value));)
-                };
-                let with_capacity = if self.options.btree && hashed {
-                    quote!(<#collection>::new())
-                } else {
-                    quote!(<#collection>::with_capacity(input.capacity::<(#kty, #vty)>(header.len)))
-                };
-                quote! {{
-                    let header = input.read_map_begin()?;
-                    #rt::protocol::expect_element(#ktt, header.key, header.len)?;
-                    #rt::protocol::expect_element(#vtt, header.value, header.len)?;
-                    let mut items = #with_capacity;
-                    for _ in 0..header.len {
-                        let key = #key;
-                        let value = #value;
-                        #add
-                    }
-                    input.read_map_end()?;
-                    items
-                }}
+                    let collection = self.rust_type(ty, from);
+                    quote!(__rt::MapOf<#key, #value, #collection>)
+                }
             }
             Type::Def(id) => match &self.ir.def(*id).kind {
-                DefKind::Typedef(t) => self.read(&t.target, from),
+                DefKind::Typedef(t) => self.codec(&t.target, from),
                 DefKind::Enum(_) => {
                     let path = self.def_path(*id, from);
-                    quote!(#path(input.read_i32()?))
+                    quote!(__rt::Enum<#path>)
                 }
-                _ => {
-                    let path = self.def_path(*id, from);
-                    quote!(<#path as #rt::Struct>::read(input)?)
-                }
+                _ => self.def_path(*id, from),
             },
         }
     }
 
-    /// Statements writing `value` (an expression of type `&T`) to `output`.
-    pub fn write(&self, ty: &Type, value: &TokenStream) -> TokenStream {
-        let rt = &self.rt;
-        match ty {
-            Type::Bool => quote!(output.write_bool(*#value)?;),
-            Type::I8 => quote!(output.write_i8(*#value)?;),
-            Type::I16 => quote!(output.write_i16(*#value)?;),
-            Type::I32 => quote!(output.write_i32(*#value)?;),
-            Type::I64 => quote!(output.write_i64(*#value)?;),
-            Type::Double => quote!(output.write_double(*#value)?;),
-            Type::String => quote!(output.write_string(#value)?;),
-            Type::Binary => quote!(output.write_binary(#value)?;),
-            Type::Uuid => quote!(output.write_uuid(#value)?;),
-            Type::List(t) | Type::Set(t) => {
-                let (begin, end) = if matches!(ty, Type::List(_)) {
-                    (quote!(write_list_begin), quote!(write_list_end))
-                } else {
-                    (quote!(write_set_begin), quote!(write_set_end))
-                };
-                let tt = self.ttype(t);
-                let item = self.write(t, &quote!(item));
-                quote! {
-                    output.#begin(#tt, #value.len())?;
-                    for item in #value.iter() {
-                        #item
-                    }
-                    output.#end()?;
-                }
-            }
-            Type::Map(k, v) => {
-                let (ktt, vtt) = (self.ttype(k), self.ttype(v));
-                let key = self.write(k, &quote!(key));
-                let val = self.write(v, &quote!(value));
-                quote! {
-                    output.write_map_begin(#ktt, #vtt, #value.len())?;
-                    for (key, value) in #value.iter() {
-                        #key
-                        #val
-                    }
-                    output.write_map_end()?;
-                }
-            }
-            Type::Def(id) => match &self.ir.def(*id).kind {
-                DefKind::Typedef(t) => self.write(&t.target, value),
-                DefKind::Enum(_) => quote!(output.write_i32(#value.0)?;),
-                _ => quote!(#rt::Struct::write(#value, output)?;),
-            },
+    /// The codec of field `index` of struct `id` (boxed where the field is).
+    pub fn field_codec(&self, id: DefId, index: usize, ty: &Type, from: FileId) -> TokenStream {
+        let codec = self.codec(ty, from);
+        if self.boxed.contains(&(id, index)) {
+            quote!(__rt::Boxed<#codec>)
+        } else {
+            codec
         }
     }
 
