@@ -2,7 +2,7 @@
 //! varints, field ids as deltas (with a stack across nested structs), bools
 //! folded into field headers, little-endian doubles.
 
-use super::input::{wire_len, Depth, Input};
+use super::input::{wire_len, Depth, IdStack, Input};
 use super::{
     FieldHeader, InputProtocol, Limits, ListHeader, MapHeader, MessageHeader, OutputProtocol,
     ProtocolError, ProtocolErrorKind, ProtocolId, RawValue, Result,
@@ -34,26 +34,38 @@ mod ct {
     pub const UUID: u8 = 13;
 }
 
+/// The wire type of each compact type code (`None`: not a type).
+const TYPES: [Option<TType>; 16] = [
+    None,
+    Some(TType::Bool),
+    Some(TType::Bool),
+    Some(TType::I8),
+    Some(TType::I16),
+    Some(TType::I32),
+    Some(TType::I64),
+    Some(TType::Double),
+    Some(TType::String),
+    Some(TType::List),
+    Some(TType::Set),
+    Some(TType::Map),
+    Some(TType::Struct),
+    Some(TType::Uuid),
+    None,
+    None,
+];
+
+#[inline]
 fn from_compact(code: u8) -> Result<TType> {
-    Ok(match code {
-        ct::BOOL_TRUE | ct::BOOL_FALSE => TType::Bool,
-        ct::I8 => TType::I8,
-        ct::I16 => TType::I16,
-        ct::I32 => TType::I32,
-        ct::I64 => TType::I64,
-        ct::DOUBLE => TType::Double,
-        ct::BINARY => TType::String,
-        ct::LIST => TType::List,
-        ct::SET => TType::Set,
-        ct::MAP => TType::Map,
-        ct::STRUCT => TType::Struct,
-        ct::UUID => TType::Uuid,
-        other => {
-            return Err(ProtocolError::invalid(format!(
-                "unknown compact type {other}"
-            )))
-        }
-    })
+    match TYPES.get(usize::from(code)) {
+        Some(&Some(ttype)) => Ok(ttype),
+        _ => Err(unknown_compact_type(code)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn unknown_compact_type(code: u8) -> ProtocolError {
+    ProtocolError::invalid(format!("unknown compact type {code}"))
 }
 
 /// The compact code of a type. Bool elements use `BOOL_TRUE`, as Apache's
@@ -103,7 +115,7 @@ pub struct CompactReader {
     input: Input,
     last_field_id: i16,
     /// The last field id of each enclosing struct.
-    field_ids: Vec<i16>,
+    field_ids: IdStack,
     /// The value of a bool field, carried in its header.
     pending_bool: Option<bool>,
 }
@@ -119,16 +131,27 @@ impl CompactReader {
         CompactReader {
             input: Input::new(buf, limits),
             last_field_id: 0,
-            field_ids: Vec::new(),
+            field_ids: IdStack::default(),
             pending_bool: None,
         }
     }
 
     #[inline]
     fn varint(&mut self) -> Result<u64> {
+        // Most varints (lengths, counts, small numbers) are one byte.
+        if let Some(&byte) = self.input.rest().first() {
+            if byte < 0x80 {
+                self.input.advance(1);
+                return Ok(u64::from(byte));
+            }
+        }
+        self.long_varint()
+    }
+
+    fn long_varint(&mut self) -> Result<u64> {
+        let rest = self.input.rest();
         let mut value = 0u64;
-        for i in 0..MAX_VARINT_LEN {
-            let byte = self.input.u8()?;
+        for (i, &byte) in rest.iter().take(MAX_VARINT_LEN).enumerate() {
             let bits = u64::from(byte & 0x7f);
             // The tenth byte may carry only the top bit of a 64-bit value.
             if i == MAX_VARINT_LEN - 1 && bits > 1 {
@@ -136,8 +159,12 @@ impl CompactReader {
             }
             value |= bits << (7 * i);
             if byte & 0x80 == 0 {
+                self.input.advance(i + 1);
                 return Ok(value);
             }
+        }
+        if rest.len() < MAX_VARINT_LEN {
+            return Err(ProtocolError::eof());
         }
         Err(ProtocolError::invalid("varint longer than 10 bytes"))
     }
@@ -220,7 +247,7 @@ impl InputProtocol for CompactReader {
     #[inline]
     fn read_struct_end(&mut self) -> Result<()> {
         self.input.leave();
-        self.last_field_id = self.field_ids.pop().unwrap_or(0);
+        self.last_field_id = self.field_ids.pop();
         Ok(())
     }
 

@@ -65,16 +65,19 @@ impl ProtocolError {
     }
 
     /// The input ended before the value did.
+    #[cold]
     pub fn eof() -> ProtocolError {
         ProtocolError::new(ProtocolErrorKind::UnexpectedEof, "unexpected end of input")
     }
 
     /// Invalid bytes, described by `message`.
+    #[cold]
     pub fn invalid(message: impl Into<String>) -> ProtocolError {
         ProtocolError::new(ProtocolErrorKind::InvalidData, message)
     }
 
     /// A `required` field that was absent.
+    #[cold]
     pub fn missing(
         struct_name: &'static str,
         field_name: &'static str,
@@ -124,6 +127,7 @@ impl ProtocolError {
     /// of struct `struct_name`. Generated code calls this as an error leaves a
     /// field, so the path reads from the outermost struct in.
     #[must_use]
+    #[cold]
     pub fn in_field(
         mut self,
         struct_name: &'static str,

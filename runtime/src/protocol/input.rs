@@ -45,6 +45,18 @@ impl Input {
         self.buf.slice(start.min(self.pos)..self.pos)
     }
 
+    /// The bytes not yet read.
+    #[inline]
+    pub(super) fn rest(&self) -> &[u8] {
+        self.buf.get(self.pos..).unwrap_or_default()
+    }
+
+    /// Moves past `n` bytes of [`Input::rest`] (at most all of them).
+    #[inline]
+    pub(super) fn advance(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.buf.len());
+    }
+
     #[inline]
     pub(super) fn u8(&mut self) -> Result<u8> {
         let byte = *self.buf.get(self.pos).ok_or_else(ProtocolError::eof)?;
@@ -66,32 +78,40 @@ impl Input {
     /// Checks a string or binary length against the limit and the input.
     #[inline]
     fn length(&self, len: i64) -> Result<usize> {
+        // One comparison for the common case: not negative, within the
+        // limit and within the input (`as u64` makes a negative length huge).
+        let max = self.limits.max_string_len.min(self.remaining()) as u64;
+        if (len as u64) <= max {
+            return Ok(len as usize);
+        }
+        Err(self.length_error(len))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn length_error(&self, len: i64) -> ProtocolError {
         if len < 0 {
-            return Err(ProtocolError::new(
+            return ProtocolError::new(
                 ProtocolErrorKind::NegativeSize,
                 format!("negative length {len}"),
-            ));
+            );
         }
-        let len = len as u64;
-        if len > self.limits.max_string_len as u64 {
-            return Err(ProtocolError::new(
+        if len as u64 > self.limits.max_string_len as u64 {
+            return ProtocolError::new(
                 ProtocolErrorKind::SizeLimit,
                 format!(
                     "length {len} is over the limit of {}",
                     self.limits.max_string_len
                 ),
-            ));
+            );
         }
-        if len > self.remaining() as u64 {
-            return Err(ProtocolError::new(
-                ProtocolErrorKind::SizeLimit,
-                format!(
-                    "length {len} is more than the {} bytes left",
-                    self.remaining()
-                ),
-            ));
-        }
-        Ok(len as usize)
+        ProtocolError::new(
+            ProtocolErrorKind::SizeLimit,
+            format!(
+                "length {len} is more than the {} bytes left",
+                self.remaining()
+            ),
+        )
     }
 
     /// `len` bytes as a slice of the input (no copy).
@@ -132,42 +152,47 @@ impl Input {
     /// more elements than the bytes left could hold at `min_size` each.
     #[inline]
     pub(super) fn count(&self, len: i64, min_size: usize) -> Result<usize> {
+        let n = len as u64;
+        if n <= self.limits.max_container_len as u64
+            && n.saturating_mul(min_size as u64) <= self.remaining() as u64
+        {
+            return Ok(n as usize);
+        }
+        Err(self.count_error(len))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn count_error(&self, len: i64) -> ProtocolError {
         if len < 0 {
-            return Err(ProtocolError::new(
+            return ProtocolError::new(
                 ProtocolErrorKind::NegativeSize,
                 format!("negative container size {len}"),
-            ));
+            );
         }
-        let len = len as u64;
-        if len > self.limits.max_container_len as u64 {
-            return Err(ProtocolError::new(
+        if len as u64 > self.limits.max_container_len as u64 {
+            return ProtocolError::new(
                 ProtocolErrorKind::SizeLimit,
                 format!(
                     "container of {len} elements is over the limit of {}",
                     self.limits.max_container_len
                 ),
-            ));
+            );
         }
-        if len.saturating_mul(min_size as u64) > self.remaining() as u64 {
-            return Err(ProtocolError::new(
-                ProtocolErrorKind::SizeLimit,
-                format!(
-                    "container of {len} elements cannot fit in the {} bytes left",
-                    self.remaining()
-                ),
-            ));
-        }
-        Ok(len as usize)
+        ProtocolError::new(
+            ProtocolErrorKind::SizeLimit,
+            format!(
+                "container of {len} elements cannot fit in the {} bytes left",
+                self.remaining()
+            ),
+        )
     }
 
     /// Enters a struct or container.
     #[inline]
     pub(super) fn enter(&mut self) -> Result<()> {
         if self.depth >= self.limits.max_depth {
-            return Err(ProtocolError::new(
-                ProtocolErrorKind::DepthLimit,
-                format!("nested deeper than {} levels", self.limits.max_depth),
-            ));
+            return Err(depth_error(self.limits.max_depth));
         }
         self.depth += 1;
         Ok(())
@@ -176,6 +201,40 @@ impl Input {
     #[inline]
     pub(super) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
+    }
+}
+
+/// The last field id of each enclosing struct (the compact protocol's
+/// field-id deltas restart in each struct): the first levels inline, so
+/// reading a message allocates nothing for it.
+#[derive(Debug, Default)]
+pub(super) struct IdStack {
+    inline: [i16; 16],
+    len: usize,
+    deeper: Vec<i16>,
+}
+
+impl IdStack {
+    #[inline]
+    pub(super) fn push(&mut self, id: i16) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = id,
+            None => self.deeper.push(id),
+        }
+        self.len += 1;
+    }
+
+    /// The id pushed last (0 when empty).
+    #[inline]
+    pub(super) fn pop(&mut self) -> i16 {
+        if self.len == 0 {
+            return 0;
+        }
+        self.len -= 1;
+        match self.inline.get(self.len) {
+            Some(&id) => id,
+            None => self.deeper.pop().unwrap_or(0),
+        }
     }
 }
 
@@ -194,10 +253,7 @@ impl Depth {
     #[inline]
     pub(super) fn enter(&mut self) -> Result<()> {
         if self.depth >= self.max {
-            return Err(ProtocolError::new(
-                ProtocolErrorKind::DepthLimit,
-                format!("nested deeper than {} levels", self.max),
-            ));
+            return Err(depth_error(self.max));
         }
         self.depth += 1;
         Ok(())
@@ -217,6 +273,15 @@ pub(super) fn wire_len(len: usize) -> Result<i32> {
             format!("length {len} does not fit in an i32"),
         )
     })
+}
+
+#[cold]
+#[inline(never)]
+fn depth_error(max: usize) -> ProtocolError {
+    ProtocolError::new(
+        ProtocolErrorKind::DepthLimit,
+        format!("nested deeper than {max} levels"),
+    )
 }
 
 #[cold]
