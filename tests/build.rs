@@ -36,6 +36,14 @@ fn main() {
         .cargo_metadata(false)
         .compile(&files)
         .unwrap_or_else(|e| panic!("{e}"));
+    // The codec benchmark's message with a fast hasher (`Builder::hasher`).
+    thriftgen::Builder::new()
+        .include_dir(&dir)
+        .out_dir(out.join("thriftgen_fast_hash"))
+        .hasher("::foldhash::fast::RandomState")
+        .cargo_metadata(false)
+        .compile(&[dir.join("../bench/codec.thrift")])
+        .unwrap_or_else(|e| panic!("{e}"));
     // And with unknown fields kept, for the forward-compatibility tests.
     thriftgen::Builder::new()
         .include_dir(&dir)

@@ -425,7 +425,7 @@ where
 /// # Errors
 ///
 /// As [`Codec::read_value`].
-#[inline]
+#[inline(always)]
 pub fn read_field<C: Codec>(
     input: &mut impl InputProtocol,
     struct_name: &'static str,
@@ -443,7 +443,7 @@ pub fn read_field<C: Codec>(
 /// # Errors
 ///
 /// As [`Codec::write_value`].
-#[inline]
+#[inline(always)]
 pub fn write_field<C: Codec>(
     output: &mut impl OutputProtocol,
     id: i16,
@@ -459,7 +459,7 @@ pub fn write_field<C: Codec>(
 /// # Errors
 ///
 /// As [`Codec::write_value`].
-#[inline]
+#[inline(always)]
 pub fn write_optional<C: Codec>(
     output: &mut impl OutputProtocol,
     id: i16,
@@ -585,7 +585,7 @@ impl Field {
     /// # Errors
     ///
     /// As [`Codec::read_value`].
-    #[inline]
+    #[inline(always)]
     pub fn read<C: Codec>(
         self,
         input: &mut impl InputProtocol,
@@ -610,7 +610,7 @@ impl Field {
     /// # Errors
     ///
     /// As [`Codec::read_value`].
-    #[inline]
+    #[inline(always)]
     pub fn value<C: Codec>(
         self,
         input: &mut impl InputProtocol,
@@ -639,7 +639,7 @@ impl Field {
 /// # Errors
 ///
 /// When the input is malformed, or `field` fails.
-#[inline]
+#[inline(always)]
 pub fn read_struct<I: InputProtocol>(
     input: &mut I,
     name: &'static str,

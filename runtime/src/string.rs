@@ -6,47 +6,112 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
 
-/// An immutable UTF-8 string stored in [`Bytes`]: reading one from a message
-/// validates it and slices the input, without allocating or copying.
+/// An immutable UTF-8 string that shares storage with the message it was
+/// read from: reading one validates it and, when it is longer than
+/// [`ByteString::INLINE`] bytes, slices the input without allocating or
+/// copying; shorter ones are copied into the value itself, which costs less
+/// than sharing (no reference count to touch) and keeps no message alive.
 /// Dereferences to `str`.
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ByteString(
-    /// Always valid UTF-8: every constructor checks or guarantees it.
-    Bytes,
-);
+#[derive(Clone)]
+pub struct ByteString(Repr);
+
+/// Always valid UTF-8: every constructor checks or guarantees it.
+#[derive(Clone)]
+enum Repr {
+    /// Text of at most `INLINE` bytes: the first `bytes[INLINE]` bytes (the
+    /// last byte holds the length; the bytes after the text are not part of
+    /// it).
+    Inline([u8; ByteString::INLINE + 1]),
+    /// A slice of a message (or any `Bytes`).
+    Shared(Bytes),
+}
 
 impl ByteString {
+    /// The longest text a decoded `ByteString` copies instead of sharing.
+    pub const INLINE: usize = 23;
+
     /// A string over static text, without copying.
     pub const fn from_static(text: &'static str) -> ByteString {
-        ByteString(Bytes::from_static(text.as_bytes()))
+        ByteString(Repr::Shared(Bytes::from_static(text.as_bytes())))
     }
 
-    /// `bytes` as a string, if they are valid UTF-8.
+    /// `bytes` as a string, if they are valid UTF-8 (sharing them, however
+    /// short).
     ///
     /// # Errors
     ///
     /// Returns the UTF-8 error when they are not.
     pub fn from_utf8(bytes: Bytes) -> Result<ByteString, std::str::Utf8Error> {
         validate_utf8(&bytes)?;
-        Ok(ByteString(bytes))
+        Ok(ByteString(Repr::Shared(bytes)))
     }
 
-    /// The text `input[start..end]`, sharing storage. The caller has checked
-    /// that the range is within `input` and holds valid UTF-8.
+    /// The text `input[start..end]`: copied when short, else sharing
+    /// storage. The caller has checked that the range is within `input` and
+    /// holds valid UTF-8.
     #[inline]
     pub(crate) fn from_checked(input: &Bytes, start: usize, end: usize) -> ByteString {
-        ByteString(input.slice(start..end))
+        let len = end.saturating_sub(start);
+        if len > Self::INLINE {
+            return ByteString(Repr::Shared(input.slice(start..end)));
+        }
+        // Copied as three words (no `memcpy` call, and stores as wide as the
+        // loads that later move the value) when the input has the bytes;
+        // what follows the text is never read.
+        let window = input
+            .get(start..start + Self::INLINE + 1)
+            .and_then(|w| <&[u8; Self::INLINE + 1]>::try_from(w).ok());
+        match window {
+            Some(window) => Self::inline_from(window, len),
+            None => Self::inline(input.get(start..end).unwrap_or_default()),
+        }
+    }
+
+    /// `text` (valid UTF-8, at most `INLINE` bytes) copied inline.
+    fn inline(text: &[u8]) -> ByteString {
+        let mut window = [0; Self::INLINE + 1];
+        let len = text.len().min(Self::INLINE);
+        window[..len].copy_from_slice(&text[..len]);
+        Self::inline_from(&window, len)
+    }
+
+    /// The first `len` (at most `INLINE`) bytes of `window`, inline.
+    #[inline]
+    fn inline_from(window: &[u8; Self::INLINE + 1], len: usize) -> ByteString {
+        let word = |i: usize| {
+            let mut w = [0; 8];
+            w.copy_from_slice(&window[i * 8..i * 8 + 8]);
+            w
+        };
+        let mut last = word(2);
+        last[7] = len.min(Self::INLINE) as u8;
+        let mut bytes = [0; Self::INLINE + 1];
+        bytes[..8].copy_from_slice(&word(0));
+        bytes[8..16].copy_from_slice(&word(1));
+        bytes[16..].copy_from_slice(&last);
+        ByteString(Repr::Inline(bytes))
+    }
+
+    /// The text's bytes.
+    #[inline]
+    fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline(bytes) => &bytes[..usize::from(bytes[Self::INLINE])],
+            Repr::Shared(bytes) => bytes,
+        }
     }
 
     /// The text.
+    #[inline]
     pub fn as_str(&self) -> &str {
         // SAFETY: the bytes were checked to be UTF-8 when the value was made
-        // (`from_utf8`) or came from a `str` (`from_static`, `From`), and
-        // they are never mutated.
-        unsafe { std::str::from_utf8_unchecked(&self.0) }
+        // (`from_utf8`, `from_checked`) or came from a `str` (`from_static`,
+        // `From`), are copied or sliced only at character boundaries
+        // (`slice_from`), and are never mutated.
+        unsafe { std::str::from_utf8_unchecked(self.as_bytes()) }
     }
 
-    /// The text from byte `at` on, sharing storage.
+    /// The text from byte `at` on (sharing storage when it shares any).
     ///
     /// # Panics
     ///
@@ -56,12 +121,54 @@ impl ByteString {
             self.as_str().is_char_boundary(at),
             "not a character boundary"
         );
-        ByteString(self.0.slice(at..))
+        match &self.0 {
+            Repr::Inline(_) => Self::inline(&self.as_bytes()[at..]),
+            Repr::Shared(bytes) => ByteString(Repr::Shared(bytes.slice(at..))),
+        }
     }
 
-    /// The bytes, sharing storage.
+    /// The storage this text shares, when it shares any (for writers that
+    /// hand large values on without copying them).
+    #[inline]
+    pub fn shared(&self) -> Option<&Bytes> {
+        match &self.0 {
+            Repr::Inline(_) => None,
+            Repr::Shared(bytes) => Some(bytes),
+        }
+    }
+
+    /// The bytes (sharing storage, or copied when the text is inline).
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        match self.0 {
+            Repr::Inline(_) => Bytes::copy_from_slice(self.as_bytes()),
+            Repr::Shared(bytes) => bytes,
+        }
+    }
+}
+
+impl Default for ByteString {
+    fn default() -> ByteString {
+        ByteString::from_static("")
+    }
+}
+
+impl PartialEq for ByteString {
+    fn eq(&self, other: &ByteString) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for ByteString {}
+
+impl PartialOrd for ByteString {
+    fn partial_cmp(&self, other: &ByteString) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ByteString {
+    fn cmp(&self, other: &ByteString) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 
@@ -111,7 +218,7 @@ impl From<&'static str> for ByteString {
 
 impl From<String> for ByteString {
     fn from(text: String) -> ByteString {
-        ByteString(Bytes::from(text.into_bytes()))
+        ByteString(Repr::Shared(Bytes::from(text.into_bytes())))
     }
 }
 
@@ -155,5 +262,29 @@ mod tests {
         map.insert(ByteString::from("k"), 1);
         assert_eq!(map.get("k"), Some(&1));
         assert_eq!(format!("{s} {s:?}"), "héllo \"héllo\"");
+    }
+
+    #[test]
+    fn decoded_text_is_inline_when_short_and_shared_when_long() {
+        let long = "a string longer than the inline limit";
+        let input = Bytes::from(format!("{long}|short"));
+        let shared = ByteString::from_checked(&input, 0, long.len());
+        assert_eq!(shared, long);
+        assert_eq!(shared.as_ptr(), input.as_ptr());
+        assert!(shared.shared().is_some());
+        let short = ByteString::from_checked(&input, long.len() + 1, input.len());
+        assert_eq!(short, "short");
+        assert!(short.shared().is_none());
+        assert_eq!(short.slice_from(2), "ort");
+        assert_eq!(shared.slice_from(2).as_ptr(), input[2..].as_ptr());
+        assert_eq!(short.clone().into_bytes(), Bytes::from_static(b"short"));
+        // Equality, order and hashing see the text, not where it lives.
+        let same = ByteString::from(String::from("short"));
+        assert_eq!(short, same);
+        assert_eq!(short.cmp(&same), std::cmp::Ordering::Equal);
+        let mut map = HashMap::new();
+        map.insert(same, 1);
+        assert_eq!(map.get(&short), Some(&1));
+        assert_eq!(ByteString::default(), "");
     }
 }

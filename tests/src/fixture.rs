@@ -152,3 +152,9 @@ pub mod zero_copy {
     use super::Bytes;
     fixture!(crate::gen_zero_copy::codec);
 }
+
+/// The same order with a fast hasher (`Builder::hasher`).
+pub mod fast_hash {
+    use super::Bytes;
+    fixture!(crate::gen_fast_hash::codec);
+}

@@ -31,6 +31,13 @@ pub mod gen_async {
     thriftgen_runtime::include_generated!("thriftgen_async");
 }
 
+/// The codec benchmark's message alone, generated with
+/// `Builder::hasher("::foldhash::fast::RandomState")`.
+#[deny(warnings)]
+pub mod gen_fast_hash {
+    thriftgen_runtime::include_generated!("thriftgen_fast_hash");
+}
+
 pub mod fixture;
 
 /// The workspace root, so that paths in snapshots are relative and stable.

@@ -178,9 +178,14 @@ fn zero_copy_strings_slice_the_message() {
     assert_eq!(bytes.len(), 1117);
     let back = Order::read(&mut BinaryReader::new(bytes.clone())).unwrap();
     assert_eq!(back, order);
-    // The order number points into the message, not into a copy.
+    // A long string points into the message, not into a copy; a short one
+    // (at most `ByteString::INLINE` bytes) is copied into the value.
     let range = bytes.as_ptr() as usize..bytes.as_ptr() as usize + bytes.len();
-    assert!(range.contains(&(back.order_no.as_ptr() as usize)));
+    let note = back.note.as_ref().expect("the fixture has a note");
+    assert!(note.len() > thriftgen_runtime::ByteString::INLINE);
+    assert!(range.contains(&(note.as_ptr() as usize)));
+    assert!(back.order_no.len() <= thriftgen_runtime::ByteString::INLINE);
+    assert!(!range.contains(&(back.order_no.as_ptr() as usize)));
     assert_eq!(
         back.attributes.get("channel").map(|v| v.as_str()),
         Some("web")

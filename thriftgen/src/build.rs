@@ -104,6 +104,19 @@ impl Builder {
         self
     }
 
+    /// The `BuildHasher` of every generated `HashMap` and `HashSet`, as a type
+    /// path the generated code can name (`BuildHasher + Default + Clone`),
+    /// such as `::foldhash::fast::RandomState` or `::ahash::RandomState`
+    /// (the crate is a dependency of yours). By default, the standard
+    /// library's: SipHash, keyed at random, which an attacker who sends
+    /// maps cannot make collide. Faster hashers decode maps and sets
+    /// faster (see `BENCHMARKS.md`), at the cost of that guarantee; choose
+    /// one where peers are trusted.
+    pub fn hasher(&mut self, path: impl Into<String>) -> &mut Self {
+        self.options.hasher = Some(path.into());
+        self
+    }
+
     /// Generates `string` as `thriftgen_runtime::ByteString` instead of
     /// `String`: decoding validates the UTF-8 and slices the message instead
     /// of allocating and copying. It dereferences to `str`.

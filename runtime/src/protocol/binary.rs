@@ -110,6 +110,16 @@ impl InputProtocol for BinaryReader {
 
     #[inline]
     fn read_field_begin(&mut self) -> Result<FieldHeader> {
+        // A field header is three bytes: one bounds check for all of them.
+        if let Some(&[code, hi, lo]) = self.input.rest().first_chunk::<3>() {
+            if code != TType::Stop as u8 {
+                if let Some(ttype) = TType::from_code(code) {
+                    self.input.advance(3);
+                    let id = i16::from_be_bytes([hi, lo]);
+                    return Ok(FieldHeader { ttype, id });
+                }
+            }
+        }
         let ttype = self.ttype()?;
         if ttype == TType::Stop {
             return Ok(FieldHeader { ttype, id: 0 });

@@ -186,6 +186,36 @@ impl CompactReader {
         from_compact(code)
     }
 
+    /// A field header in any form (the stop field, a long id, errors).
+    fn field_header(&mut self) -> Result<FieldHeader> {
+        let byte = self.input.u8()?;
+        let code = byte & 0x0f;
+        if code == ct::STOP {
+            return Ok(FieldHeader {
+                ttype: TType::Stop,
+                id: 0,
+            });
+        }
+        let ttype = from_compact(code)?;
+        let delta = byte >> 4;
+        let id = if delta == 0 {
+            let raw = unzigzag_64(u64::from(self.varint_32()?));
+            i16::try_from(raw)
+                .map_err(|_| ProtocolError::invalid(format!("field id {raw} is not 16-bit")))?
+        } else {
+            self.last_field_id
+                .checked_add(i16::from(delta))
+                .ok_or_else(|| ProtocolError::invalid("field id overflows 16 bits"))?
+        };
+        self.last_field_id = id;
+        self.pending_bool = match code {
+            ct::BOOL_TRUE => Some(true),
+            ct::BOOL_FALSE => Some(false),
+            _ => None,
+        };
+        Ok(FieldHeader { ttype, id })
+    }
+
     #[inline]
     fn list_header(&mut self) -> Result<ListHeader> {
         let byte = self.input.u8()?;
@@ -251,34 +281,28 @@ impl InputProtocol for CompactReader {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn read_field_begin(&mut self) -> Result<FieldHeader> {
-        let byte = self.input.u8()?;
-        let code = byte & 0x0f;
-        if code == ct::STOP {
-            return Ok(FieldHeader {
-                ttype: TType::Stop,
-                id: 0,
-            });
+        // The common header: one byte, the id as a delta from the last one.
+        if let Some(&byte) = self.input.rest().first() {
+            let (delta, code) = (byte >> 4, byte & 0x0f);
+            if delta != 0 {
+                if let (Some(&Some(ttype)), Some(id)) = (
+                    TYPES.get(usize::from(code)),
+                    self.last_field_id.checked_add(i16::from(delta)),
+                ) {
+                    self.input.advance(1);
+                    self.last_field_id = id;
+                    self.pending_bool = match code {
+                        ct::BOOL_TRUE => Some(true),
+                        ct::BOOL_FALSE => Some(false),
+                        _ => None,
+                    };
+                    return Ok(FieldHeader { ttype, id });
+                }
+            }
         }
-        let ttype = from_compact(code)?;
-        let delta = byte >> 4;
-        let id = if delta == 0 {
-            let raw = unzigzag_64(u64::from(self.varint_32()?));
-            i16::try_from(raw)
-                .map_err(|_| ProtocolError::invalid(format!("field id {raw} is not 16-bit")))?
-        } else {
-            self.last_field_id
-                .checked_add(i16::from(delta))
-                .ok_or_else(|| ProtocolError::invalid("field id overflows 16 bits"))?
-        };
-        self.last_field_id = id;
-        self.pending_bool = match code {
-            ct::BOOL_TRUE => Some(true),
-            ct::BOOL_FALSE => Some(false),
-            _ => None,
-        };
-        Ok(FieldHeader { ttype, id })
+        self.field_header()
     }
 
     #[inline]

@@ -129,6 +129,11 @@ struct GenArgs {
     #[arg(long)]
     btree: bool,
 
+    /// The BuildHasher of every HashMap and HashSet (a type path, such as
+    /// ::foldhash::fast::RandomState); the standard SipHash by default.
+    #[arg(long, value_name = "PATH")]
+    hasher: Option<String>,
+
     /// Generate `string` as the runtime's zero-copy `ByteString` instead of
     /// `String`.
     #[arg(long)]
@@ -310,6 +315,9 @@ fn new_crate(args: NewArgs) -> ExitCode {
 
 fn gen(args: GenArgs) -> ExitCode {
     let mut builder = thriftgen::Builder::new();
+    if let Some(hasher) = &args.hasher {
+        builder.hasher(hasher);
+    }
     for dir in &args.include_dirs {
         builder.include_dir(dir);
     }

@@ -24,6 +24,9 @@ pub struct Options {
     pub runtime_path: String,
     /// `BTreeMap`/`BTreeSet` instead of `HashMap`/`HashSet`.
     pub btree: bool,
+    /// The `BuildHasher` of every `HashMap` and `HashSet` (a type path), or
+    /// `None` for the standard library's (SipHash, randomly keyed).
+    pub hasher: Option<String>,
     /// `string` as the runtime's `ByteString` (a validated slice of the
     /// message, no copy) instead of `String`.
     pub zero_copy_strings: bool,
@@ -62,6 +65,7 @@ impl Default for Options {
         Options {
             runtime_path: "::thriftgen_runtime".to_string(),
             btree: false,
+            hasher: None,
             zero_copy_strings: false,
             type_attributes: Vec::new(),
             field_attributes: Vec::new(),
@@ -107,6 +111,14 @@ pub fn generate(
                     "the attribute `{attribute}` for `{path}` is not valid Rust"
                 ))
                 .with_help("write a whole attribute, such as `#[derive(Hash)]`"),
+            ));
+        }
+    }
+    if let Some(hasher) = &options.hasher {
+        if syn::parse_str::<syn::Type>(hasher).is_err() {
+            return Err(Box::new(
+                Diagnostic::error(format!("the hasher `{hasher}` is not a Rust type"))
+                    .with_help("give a path to a `BuildHasher + Default` type, such as `::foldhash::fast::RandomState`"),
             ));
         }
     }

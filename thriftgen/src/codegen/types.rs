@@ -254,7 +254,8 @@ impl<'a> Ctx<'a> {
                 let elem = self.rust_type(t, from);
                 if self.type_hashable(t) {
                     let set = self.set_type();
-                    quote!(#set<#elem>)
+                    let hasher = self.hasher().map(|h| quote!(, #h));
+                    quote!(#set<#elem #hasher>)
                 } else {
                     quote!(::std::vec::Vec<#elem>)
                 }
@@ -263,13 +264,23 @@ impl<'a> Ctx<'a> {
                 let (key, value) = (self.rust_type(k, from), self.rust_type(v, from));
                 if self.type_hashable(k) {
                     let map = self.map_type();
-                    quote!(#map<#key, #value>)
+                    let hasher = self.hasher().map(|h| quote!(, #h));
+                    quote!(#map<#key, #value #hasher>)
                 } else {
                     quote!(::std::vec::Vec<(#key, #value)>)
                 }
             }
             Type::Def(id) => self.def_path(*id, from),
         }
+    }
+
+    /// The configured `BuildHasher` of hash maps and sets (not with
+    /// B-trees), `None` for the standard one.
+    fn hasher(&self) -> Option<TokenStream> {
+        if self.options.btree {
+            return None;
+        }
+        self.options.hasher.as_ref().and_then(|h| h.parse().ok())
     }
 
     fn set_type(&self) -> TokenStream {
@@ -333,7 +344,8 @@ impl<'a> Ctx<'a> {
             Type::Set(t) => {
                 let elem = self.codec(t, from);
                 if self.type_hashable(t) && !self.options.btree {
-                    quote!(__rt::Set<#elem>)
+                    let hasher = self.hasher().map(|h| quote!(, #h));
+                    quote!(__rt::Set<#elem #hasher>)
                 } else {
                     let collection = self.rust_type(ty, from);
                     quote!(__rt::SetOf<#elem, #collection>)
@@ -342,7 +354,8 @@ impl<'a> Ctx<'a> {
             Type::Map(k, v) => {
                 let (key, value) = (self.codec(k, from), self.codec(v, from));
                 if self.type_hashable(k) && !self.options.btree {
-                    quote!(__rt::Map<#key, #value>)
+                    let hasher = self.hasher().map(|h| quote!(, #h));
+                    quote!(__rt::Map<#key, #value #hasher>)
                 } else {
                     let collection = self.rust_type(ty, from);
                     quote!(__rt::MapOf<#key, #value, #collection>)
