@@ -44,6 +44,15 @@ fn main() {
         .cargo_metadata(false)
         .compile(&[dir.join("../bench/codec.thrift")])
         .unwrap_or_else(|e| panic!("{e}"));
+    // And with both zero-copy strings and the fast hasher.
+    thriftgen::Builder::new()
+        .include_dir(&dir)
+        .out_dir(out.join("thriftgen_zero_copy_fast_hash"))
+        .zero_copy_strings(true)
+        .hasher("::foldhash::fast::RandomState")
+        .cargo_metadata(false)
+        .compile(&[dir.join("../bench/codec.thrift")])
+        .unwrap_or_else(|e| panic!("{e}"));
     // And with unknown fields kept, for the forward-compatibility tests.
     thriftgen::Builder::new()
         .include_dir(&dir)

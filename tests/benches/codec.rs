@@ -2,8 +2,9 @@
 //! `idl/bench/codec.thrift` and `src/fixture.rs`) encoded into a reused
 //! buffer and decoded from `Bytes` (dropping the value included), in the
 //! binary and compact protocols, with `String`s and with zero-copy strings
-//! (`Builder::zero_copy_strings`), and with foldhash's hasher for maps and
-//! sets (`Builder::hasher`). Run the peers' `codec_volo` and
+//! (`Builder::zero_copy_strings`), with foldhash's hasher for maps and sets
+//! (`Builder::hasher`), and with both. The groups `ours_binary` and
+//! `ours_compact` are the default configuration. Run the peers' `codec_volo` and
 //! `codec_apache` benches (../shared/bench) in the same sitting to compare.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -13,6 +14,7 @@ use thriftgen_runtime::protocol::{BinaryReader, BinaryWriter, CompactReader, Com
 use thriftgen_runtime::Struct;
 use thriftgen_tests::gen::codec::Order;
 use thriftgen_tests::gen_fast_hash::codec::Order as FastHashOrder;
+use thriftgen_tests::gen_zero_copy_fast_hash::codec::Order as ZeroCopyFastHashOrder;
 use thriftgen_tests::gen_zero_copy::codec::Order as ZeroCopyOrder;
 
 /// Encode and decode groups for one generated `Order` type.
@@ -82,6 +84,13 @@ fn codec(c: &mut Criterion) {
         FastHashOrder,
         "ours_binary_fast_hash",
         "ours_compact_fast_hash"
+    );
+    bench_order!(
+        c,
+        thriftgen_tests::fixture::zero_copy_fast_hash::order(),
+        ZeroCopyFastHashOrder,
+        "ours_binary_zero_copy_fast_hash",
+        "ours_compact_zero_copy_fast_hash"
     );
 }
 

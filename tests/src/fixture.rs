@@ -158,3 +158,9 @@ pub mod fast_hash {
     use super::Bytes;
     fixture!(crate::gen_fast_hash::codec);
 }
+
+/// The same order with zero-copy strings and a fast hasher.
+pub mod zero_copy_fast_hash {
+    use super::Bytes;
+    fixture!(crate::gen_zero_copy_fast_hash::codec);
+}

@@ -38,6 +38,13 @@ pub mod gen_fast_hash {
     thriftgen_runtime::include_generated!("thriftgen_fast_hash");
 }
 
+/// The codec benchmark's message alone, with zero-copy strings and the fast
+/// hasher.
+#[deny(warnings)]
+pub mod gen_zero_copy_fast_hash {
+    thriftgen_runtime::include_generated!("thriftgen_zero_copy_fast_hash");
+}
+
 pub mod fixture;
 
 /// The workspace root, so that paths in snapshots are relative and stable.
