@@ -14,8 +14,8 @@ use thriftgen_runtime::protocol::{BinaryReader, BinaryWriter, CompactReader, Com
 use thriftgen_runtime::Struct;
 use thriftgen_tests::gen::codec::Order;
 use thriftgen_tests::gen_fast_hash::codec::Order as FastHashOrder;
-use thriftgen_tests::gen_zero_copy_fast_hash::codec::Order as ZeroCopyFastHashOrder;
 use thriftgen_tests::gen_zero_copy::codec::Order as ZeroCopyOrder;
+use thriftgen_tests::gen_zero_copy_fast_hash::codec::Order as ZeroCopyFastHashOrder;
 
 /// Encode and decode groups for one generated `Order` type.
 macro_rules! bench_order {
