@@ -366,19 +366,15 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
         }
     });
     let other = if keep {
-        quote! {
-            (id, ttype) => {
-                let value = #rt::protocol::UnknownField::read(input, id, ttype)?;
-                __rt::set_variant(&mut found, Self::#unknown(value), #idl_name)
-            }
-        }
+        quote! {{
+            let value = #rt::protocol::UnknownField::read(input, field.id, field.ttype)?;
+            __rt::set_variant(&mut found, Self::#unknown(value), #idl_name)
+        }}
     } else {
-        quote! {
-            (id, ttype) => {
-                input.skip(ttype)?;
-                __rt::set_variant(&mut found, Self::#unknown(id), #idl_name)
-            }
-        }
+        quote! {{
+            field.skip(input)?;
+            __rt::set_variant(&mut found, Self::#unknown(field.id), #idl_name)
+        }}
     };
     let writes = s.fields.iter().enumerate().map(|(i, f)| {
         let v = &variants[i];
@@ -415,11 +411,18 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
             __rt::end_struct(output)
         }
     };
+    let body = if s.fields.is_empty() {
+        other
+    } else {
+        quote! {
+            match (field.id, field.ttype) {
+                #(#arms)*
+                _ => #other
+            }
+        }
+    };
     let read_fields = quote! {
-        let read = |input: &mut I, field: __rt::Field| match (field.id, field.ttype) {
-            #(#arms)*
-            #other
-        };
+        let read = |input: &mut I, field: __rt::Field| #body;
         __rt::read_struct(input, #idl_name, read)?;
     };
     quote! {
