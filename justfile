@@ -19,6 +19,10 @@ bench:
 bench-codec:
     cargo bench --bench codec
 
+# The same with pilota's and Apache's codecs in one sitting, and the table.
+bench-codec-peers:
+    bash bench/codec.sh
+
 # `thriftgen check` on a 3,000-line file, timed with hyperfine.
 bench-cli:
     cargo build --release -p thriftgen-cli
