@@ -47,6 +47,12 @@ pub use std::sync::Arc;
 /// What decoding or encoding a value gives: `Result<T, ProtocolError>`.
 pub type CodecResult<T> = Result<T, ProtocolError>;
 
+/// What a method's handler returns: `Result<Ok, Err>` of [`EncodeResult`].
+pub type MethodResult<M> = Result<<M as EncodeResult>::Ok, <M as EncodeResult>::Err>;
+
+/// What reading a reply gives: the method's result, or a decoding error.
+pub type ReplyResult<M> = CodecResult<Result<<M as Reply>::Ok, <M as Reply>::Err>>;
+
 /// How the server reads the arguments of one method.
 pub trait DecodeArgs {
     /// `Service.method`, as the IDL spells it (for logs).

@@ -1003,7 +1003,7 @@ fn encode_result(
             type Err = #err;
 
             fn write_result<O: __rt::OutputProtocol>(
-                result: &__rt::Result<#ok, #err>,
+                result: &__rt::MethodResult<Self>,
                 output: &mut O,
             ) -> __rt::CodecResult<()> {
                 output.write_struct_begin(#result_name)?;
@@ -1053,9 +1053,7 @@ fn read_reply(
             type Ok = #ok;
             type Err = #err;
 
-            fn read<I: __rt::InputProtocol>(
-                input: &mut I,
-            ) -> __rt::CodecResult<__rt::Result<#ok, #err>> {
+            fn read<I: __rt::InputProtocol>(input: &mut I) -> __rt::ReplyResult<Self> {
                 #read
                 #(#exceptions)*
                 #value
