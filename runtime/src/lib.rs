@@ -36,6 +36,8 @@ pub mod wire;
 #[doc(hidden)]
 pub mod __private;
 
+/// Large values a writer sends by reference (vectored writes).
+pub use buffer::Splices;
 /// Re-exported so generated code needs this crate as its only dependency.
 pub use bytes;
 pub use protocol::Struct;

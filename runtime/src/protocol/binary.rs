@@ -7,6 +7,7 @@ use super::{
     FieldHeader, InputProtocol, Limits, ListHeader, MapHeader, MessageHeader, OutputProtocol,
     ProtocolError, ProtocolErrorKind, ProtocolId, RawValue, Result,
 };
+use crate::buffer::Splices;
 use crate::wire::{MessageType, TType};
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -246,6 +247,8 @@ fn message_type(byte: u8) -> Result<MessageType> {
 #[derive(Debug)]
 pub struct BinaryWriter<'a> {
     out: &'a mut BytesMut,
+    /// Where large `Bytes` go by reference instead of into `out`.
+    splices: Option<&'a mut Splices>,
     depth: Depth,
 }
 
@@ -259,8 +262,24 @@ impl<'a> BinaryWriter<'a> {
     pub fn with_limits(out: &'a mut BytesMut, limits: Limits) -> BinaryWriter<'a> {
         BinaryWriter {
             out,
+            splices: None,
             depth: Depth::new(limits.max_depth),
         }
+    }
+
+    /// A writer appending to `out` that splices `binary` and `string`
+    /// values held in [`Bytes`] of [`Splices::wants`] length into `splices`
+    /// instead of copying them ([`OutputProtocol::write_bytes`]): `out` then
+    /// holds their length prefixes only, and the message is `out` with the
+    /// splices put in at their offsets (which are offsets of `out`).
+    pub fn splicing(
+        out: &'a mut BytesMut,
+        splices: &'a mut Splices,
+        limits: Limits,
+    ) -> BinaryWriter<'a> {
+        let mut writer = BinaryWriter::with_limits(out, limits);
+        writer.splices = Some(splices);
+        writer
     }
 }
 
@@ -358,6 +377,28 @@ impl OutputProtocol for BinaryWriter<'_> {
         self.out.put_i32(wire_len(value.len())?);
         self.out.put_slice(value);
         Ok(())
+    }
+
+    #[inline]
+    fn write_bytes(&mut self, value: &Bytes) -> Result<()> {
+        if !self.splices.as_ref().is_some_and(|s| s.wants(value.len())) {
+            return self.write_binary(value);
+        }
+        self.out.put_i32(wire_len(value.len())?);
+        let at = self.out.len();
+        if let Some(splices) = &mut self.splices {
+            splices.push(at, value.clone());
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn write_byte_string(&mut self, value: &crate::ByteString) -> Result<()> {
+        // Text kept inline is short: copied, as splicing never pays for it.
+        match value.shared() {
+            Some(bytes) => self.write_bytes(bytes),
+            None => self.write_string(value),
+        }
     }
 
     #[inline]

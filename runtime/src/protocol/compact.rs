@@ -7,6 +7,7 @@ use super::{
     FieldHeader, InputProtocol, Limits, ListHeader, MapHeader, MessageHeader, OutputProtocol,
     ProtocolError, ProtocolErrorKind, ProtocolId, RawValue, Result,
 };
+use crate::buffer::Splices;
 use crate::wire::{MessageType, TType};
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -443,6 +444,8 @@ impl InputProtocol for CompactReader {
 #[derive(Debug)]
 pub struct CompactWriter<'a> {
     out: &'a mut BytesMut,
+    /// Where large `Bytes` go by reference instead of into `out`.
+    splices: Option<&'a mut Splices>,
     depth: Depth,
     last_field_id: i16,
     field_ids: Vec<i16>,
@@ -460,11 +463,27 @@ impl<'a> CompactWriter<'a> {
     pub fn with_limits(out: &'a mut BytesMut, limits: Limits) -> CompactWriter<'a> {
         CompactWriter {
             out,
+            splices: None,
             depth: Depth::new(limits.max_depth),
             last_field_id: 0,
             field_ids: Vec::new(),
             pending_bool_field: None,
         }
+    }
+
+    /// A writer appending to `out` that splices `binary` and `string`
+    /// values held in [`Bytes`] of [`Splices::wants`] length into `splices`
+    /// instead of copying them ([`OutputProtocol::write_bytes`]): `out` then
+    /// holds their length prefixes only, and the message is `out` with the
+    /// splices put in at their offsets (which are offsets of `out`).
+    pub fn splicing(
+        out: &'a mut BytesMut,
+        splices: &'a mut Splices,
+        limits: Limits,
+    ) -> CompactWriter<'a> {
+        let mut writer = CompactWriter::with_limits(out, limits);
+        writer.splices = Some(splices);
+        writer
     }
 
     #[inline]
@@ -607,6 +626,28 @@ impl OutputProtocol for CompactWriter<'_> {
         self.varint(u64::from(wire_len(value.len())? as u32));
         self.out.put_slice(value);
         Ok(())
+    }
+
+    #[inline]
+    fn write_bytes(&mut self, value: &Bytes) -> Result<()> {
+        if !self.splices.as_ref().is_some_and(|s| s.wants(value.len())) {
+            return self.write_binary(value);
+        }
+        self.varint(u64::from(wire_len(value.len())? as u32));
+        let at = self.out.len();
+        if let Some(splices) = &mut self.splices {
+            splices.push(at, value.clone());
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn write_byte_string(&mut self, value: &crate::ByteString) -> Result<()> {
+        // Text kept inline is short: copied, as splicing never pays for it.
+        match value.shared() {
+            Some(bytes) => self.write_bytes(bytes),
+            None => self.write_string(value),
+        }
     }
 
     #[inline]

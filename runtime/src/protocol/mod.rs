@@ -239,6 +239,19 @@ pub trait Protocol {
     fn reader(message: Bytes, limits: Limits) -> Self::Reader;
     /// A writer appending to `out`.
     fn writer(out: &mut BytesMut, limits: Limits) -> Self::Writer<'_>;
+
+    /// A writer appending to `out` that may splice large [`Bytes`] values
+    /// into `splices` instead of copying them (see
+    /// [`BinaryWriter::splicing`]); by default, [`Protocol::writer`], which
+    /// copies everything.
+    fn splicing_writer<'a>(
+        out: &'a mut BytesMut,
+        splices: &'a mut crate::Splices,
+        limits: Limits,
+    ) -> Self::Writer<'a> {
+        let _ = splices;
+        Self::writer(out, limits)
+    }
 }
 
 /// The binary protocol, as a [`Protocol`].
@@ -256,6 +269,14 @@ impl Protocol for Binary {
     fn writer(out: &mut BytesMut, limits: Limits) -> BinaryWriter<'_> {
         BinaryWriter::with_limits(out, limits)
     }
+
+    fn splicing_writer<'a>(
+        out: &'a mut BytesMut,
+        splices: &'a mut crate::Splices,
+        limits: Limits,
+    ) -> BinaryWriter<'a> {
+        BinaryWriter::splicing(out, splices, limits)
+    }
 }
 
 /// The compact protocol, as a [`Protocol`].
@@ -272,6 +293,14 @@ impl Protocol for Compact {
 
     fn writer(out: &mut BytesMut, limits: Limits) -> CompactWriter<'_> {
         CompactWriter::with_limits(out, limits)
+    }
+
+    fn splicing_writer<'a>(
+        out: &'a mut BytesMut,
+        splices: &'a mut crate::Splices,
+        limits: Limits,
+    ) -> CompactWriter<'a> {
+        CompactWriter::splicing(out, splices, limits)
     }
 }
 

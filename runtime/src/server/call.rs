@@ -10,7 +10,7 @@ use crate::protocol::{
 use crate::service::{write_exception, CallContext, ProcessError, Processed, Processor};
 use crate::transport::{Dialect, Frame, FrameInfo, FrameStart, Headers, Transport};
 use crate::wire::MessageType;
-use crate::ByteString;
+use crate::{ByteString, Splices};
 use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -49,6 +49,8 @@ impl Outcome {
 }
 
 /// Serves `frame` with `processor`, appending the framed reply to `out`.
+/// `splices`: the splices of `out` (large `Bytes` of the reply are put there
+/// rather than copied, where the transport allows), or `None` to copy all.
 /// `stopping`: the server's drain-hint flag (set by a shutdown's exit wait
 /// or drain); a TTHeader reply framed once it is set carries
 /// [`CONNECTION_READY_TO_RESET`] (as does one after which the connection
@@ -62,6 +64,7 @@ pub(super) fn serve<P: Processor, T: Transport, X: Protocols>(
     peer: Option<SocketAddr>,
     limits: Limits,
     out: &mut BytesMut,
+    mut splices: Option<&mut Splices>,
     stopping: &AtomicBool,
 ) -> Outcome {
     let Frame { payload, mut info } = frame;
@@ -82,21 +85,33 @@ pub(super) fn serve<P: Processor, T: Transport, X: Protocols>(
         }
     };
     let body = out.len();
+    if !transport.can_splice(&info) {
+        splices = None;
+    }
+    let splice_mark = splices.as_ref().map_or(0, |s| s.count());
+    // Takes the reply (and its splices) back out of the output.
+    let undo = |out: &mut BytesMut, splices: &mut Option<&mut Splices>| {
+        out.truncate(mark);
+        if let Some(splices) = splices {
+            splices.truncate(splice_mark);
+        }
+    };
     let visit = Run {
         processor,
         ctx: &ctx,
         payload,
         limits,
         out: &mut *out,
+        splices: splices.as_deref_mut(),
         body,
     };
     let Some(outcome) = protocols.visit(info.protocol, visit) else {
         tracing::debug!(protocol = ?info.protocol, "a protocol this server does not speak");
-        out.truncate(mark);
+        undo(out, &mut splices);
         return Outcome::UNFRAMEABLE;
     };
     if !outcome.replied {
-        out.truncate(mark);
+        undo(out, &mut splices);
         return outcome;
     }
     let mut start = start;
@@ -114,13 +129,24 @@ pub(super) fn serve<P: Processor, T: Transport, X: Protocols>(
         // The header comes before the reply, which is written by now: frame
         // it again with the handler's headers. Only replies with headers pay.
         match reframe(transport, &mut info, reply_headers, out, mark, start) {
-            Some(moved) => start = moved,
-            None => return Outcome::UNFRAMEABLE,
+            Some(moved) => {
+                if let Some(splices) = &mut splices {
+                    splices.shift(splice_mark, start.payload_offset(), moved.payload_offset());
+                }
+                start = moved;
+            }
+            None => {
+                undo(out, &mut splices);
+                return Outcome::UNFRAMEABLE;
+            }
         }
+    }
+    if let Some(splices) = &splices {
+        start = start.with_spliced(splices.bytes_since(splice_mark));
     }
     if let Err(e) = transport.finish(out, start, &info) {
         tracing::debug!(error = %e, "cannot frame a reply");
-        out.truncate(mark);
+        undo(out, &mut splices);
         return Outcome::UNFRAMEABLE;
     }
     outcome
@@ -169,6 +195,7 @@ struct Run<'a, P> {
     payload: Bytes,
     limits: Limits,
     out: &'a mut BytesMut,
+    splices: Option<&'a mut Splices>,
     body: usize,
 }
 
@@ -182,6 +209,7 @@ impl<P: Processor> ProtocolVisitor for Run<'_, P> {
             self.payload,
             self.limits,
             self.out,
+            self.splices,
             self.body,
         )
     }
@@ -195,8 +223,10 @@ fn run<P: Processor, R: Protocol>(
     payload: Bytes,
     limits: Limits,
     out: &mut BytesMut,
+    mut splices: Option<&mut Splices>,
     body: usize,
 ) -> Outcome {
+    let splice_mark = splices.as_ref().map_or(0, |s| s.count());
     let input = &mut R::reader(payload, limits);
     let header = match input.read_message_begin() {
         Ok(header) => header,
@@ -240,7 +270,10 @@ fn run<P: Processor, R: Protocol>(
     }
     let _span = request_span(&header, ctx).entered();
     let result = {
-        let mut output = R::writer(&mut *out, limits);
+        let mut output = match splices.as_deref_mut() {
+            Some(splices) => R::splicing_writer(&mut *out, splices, limits),
+            None => R::writer(&mut *out, limits),
+        };
         ctx.trace().scope(|| {
             catch_unwind(AssertUnwindSafe(|| {
                 processor.process(ctx, &header, input, &mut output)
@@ -290,6 +323,9 @@ fn run<P: Processor, R: Protocol>(
         }
     };
     out.truncate(body);
+    if let Some(splices) = &mut splices {
+        splices.truncate(splice_mark);
+    }
     let replied = !oneway
         && write_exception(
             &mut R::writer(out, limits),

@@ -11,6 +11,7 @@ use super::{Permit, Shared};
 use crate::protocol::{Limits, Protocols};
 use crate::service::Processor;
 use crate::transport::{Frame, Transport};
+use crate::Splices;
 use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub(super) struct Start<'a, T, X> {
     pub transport: &'a mut T,
     /// The connection's output (inline replies go there).
     pub out: &'a mut BytesMut,
+    /// The splices of `out`.
+    pub splices: &'a mut Splices,
     pub frame: Frame,
     pub peer: SocketAddr,
     pub limits: Limits,
@@ -76,8 +79,13 @@ pub(super) struct Done {
 /// What a finished call produced.
 #[derive(Debug)]
 pub(super) enum Finished {
-    /// A worker's reply, framed already (empty for oneway calls).
-    Framed { reply: Bytes, outcome: Outcome },
+    /// A worker's reply, framed already (empty for oneway calls), and the
+    /// large values spliced into it (offsets of `reply`).
+    Framed {
+        reply: Bytes,
+        splices: Splices,
+        outcome: Outcome,
+    },
     /// An async call's result, framed by the poller.
     Completed(Completion),
 }
@@ -164,17 +172,26 @@ impl Pending {
         }
     }
 
-    /// Appends the framed reply (if any) to `out`; `closing`: the server is
-    /// shutting down (an async reply carries the TTHeader drain hint; a
-    /// worker's is framed already).
+    /// Appends the framed reply (if any) to `out` (and what it splices to
+    /// `out`'s `splices`); `closing`: the server is shutting down (an async
+    /// reply carries the TTHeader drain hint; a worker's is framed already).
     pub fn emit<T: Transport>(
         self,
         transport: &mut T,
         out: &mut BytesMut,
+        splices: &mut Splices,
         closing: bool,
     ) -> Outcome {
         match (self.done, self.call) {
-            (Some(Finished::Framed { reply, outcome }), _) => {
+            (
+                Some(Finished::Framed {
+                    reply,
+                    splices: spliced,
+                    outcome,
+                }),
+                _,
+            ) => {
+                splices.append(spliced, out.len());
                 out.extend_from_slice(&reply);
                 outcome
             }
@@ -205,6 +222,7 @@ impl<P: Processor> Engine for Inline<P> {
             Some(call.peer),
             call.limits,
             call.out,
+            Some(call.splices),
             &call.shared.hint,
         ))
     }

@@ -20,18 +20,21 @@ use super::{Counters, NewTransport, ServerOptions, Shared};
 use crate::buffer::{read_into, BlockPool, ReadOutcome, BLOCK_SIZE};
 use crate::protocol::Protocols;
 use crate::transport::Transport;
-use bytes::{Buf, BytesMut};
+use crate::Splices;
+use bytes::BytesMut;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const WAKER: Token = Token(usize::MAX);
+/// The most pieces one vectored write takes (the kernel's limit is 1024).
+const MAX_IO_SLICES: usize = 64;
 /// How often a draining poller checks the shutdown's deadline.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -106,6 +109,13 @@ struct Conn<T> {
     transport: T,
     input: BytesMut,
     output: BytesMut,
+    /// Large values of the replies in `output` that go out by reference,
+    /// between its bytes (vectored writes).
+    spliced: Splices,
+    /// The length of the incomplete frame at the front of `input` that
+    /// `input` was grown to hold at once (0: none): counted in the
+    /// partial-frame budget, as the memory it is.
+    reserved: usize,
     /// Calls handed off (to workers or as async tasks), in request order,
     /// until their replies are framed: replies that come back early wait
     /// for the ones before them. Its length is the connection's in-flight
@@ -154,6 +164,13 @@ struct Conn<T> {
     held: usize,
 }
 
+/// A frame's whole room is reserved once the bytes still to come are at
+/// most this many times those that have arrived (see
+/// [`Conn::reserve_frame`]): at once for a 64 KiB frame (its first block
+/// holds 8 KiB), after 64 KiB for a 1 MiB one (the buffer grows by doubling
+/// until then, copying about 12% of the frame), after 1 MiB for 16 MiB.
+const RESERVE_AHEAD: usize = 16;
+
 /// Incomplete frames smaller than this are not counted in the server's
 /// partial-frame budget: ordinary requests never touch the shared counter.
 const PARTIAL_FLOOR: usize = 64 * 1024;
@@ -178,7 +195,18 @@ impl<T: Transport> Conn<T> {
     /// Notes that a framed reply now ends the output.
     fn note_reply(&mut self) {
         self.reply_ends
-            .push_back(self.sent + self.output.len() as u64);
+            .push_back(self.sent + self.pending_output() as u64);
+    }
+
+    /// Reply bytes waiting for the socket: the output buffer's and the
+    /// spliced ones.
+    fn pending_output(&self) -> usize {
+        self.output.len() + self.spliced.bytes()
+    }
+
+    /// No reply byte waits for the socket.
+    fn output_empty(&self) -> bool {
+        self.output.is_empty() && self.spliced.is_empty()
     }
 
     /// Frames the replies at the front of the queue that are ready, in
@@ -195,7 +223,12 @@ impl<T: Transport> Conn<T> {
             if self.output.capacity() == 0 {
                 self.output = pool.take();
             }
-            let outcome = call.emit(&mut self.transport, &mut self.output, closing);
+            let outcome = call.emit(
+                &mut self.transport,
+                &mut self.output,
+                &mut self.spliced,
+                closing,
+            );
             if outcome.replied {
                 self.note_reply();
             }
@@ -209,6 +242,38 @@ impl<T: Transport> Conn<T> {
         (replied, errors)
     }
 
+    /// Makes room at once for the whole incomplete frame at the front of the
+    /// input, when the transport tells its length and it is larger than the
+    /// input's block, so that a large frame is read into one buffer and
+    /// handed on as one `Bytes` with no copy (rather than the buffer
+    /// growing, and copying, as it arrives). Only when the server's
+    /// partial-frame budget (`max_partial`) has room for all of it: the room
+    /// is counted there (see [`Poller::over_partial_budget`]), so a peer
+    /// that announces large frames cannot make the server reserve beyond
+    /// the budget; and only once the peer has sent a share of the frame
+    /// ([`RESERVE_AHEAD`]), so that filling the budget costs it more than a
+    /// few length prefixes. Until then the buffer grows as bytes arrive.
+    fn reserve_frame(&mut self, shared: &Shared, max_partial: usize) {
+        let Some(total) = self.transport.frame_len_hint(&self.input) else {
+            return;
+        };
+        if total <= self.input.capacity() || total <= BLOCK_SIZE {
+            return;
+        }
+        if total - self.input.len() > RESERVE_AHEAD.saturating_mul(self.input.len()) {
+            return;
+        }
+        let others = shared
+            .partial_bytes
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.held);
+        if others.saturating_add(total) > max_partial {
+            return;
+        }
+        self.input.reserve(total - self.input.len());
+        self.reserved = total;
+    }
+
     /// Open, with no call in flight, nothing buffered either way, and no
     /// traffic since `since`.
     fn idle(&self, since: Instant) -> bool {
@@ -216,7 +281,7 @@ impl<T: Transport> Conn<T> {
             && !self.closing
             && self.linger.is_none()
             && self.calls.is_empty()
-            && self.output.is_empty()
+            && self.output_empty()
             && self.input.is_empty()
             && !self.paused
             && !self.starved
@@ -224,7 +289,7 @@ impl<T: Transport> Conn<T> {
 
     /// Nothing is left to do but close.
     fn finished(&self) -> bool {
-        self.closing && !self.finish_input && self.calls.is_empty() && self.output.is_empty()
+        self.closing && !self.finish_input && self.calls.is_empty() && self.output_empty()
     }
 
     /// Calls whose replies a close now would lose: started and unanswered,
@@ -512,7 +577,9 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
                 .new_transport(self.options.transport_limits),
             input: BytesMut::new(),
             held: 0,
+            reserved: 0,
             output: BytesMut::new(),
+            spliced: Splices::new(),
             calls: VecDeque::new(),
             first_seq: 0,
             closing: false,
@@ -565,7 +632,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         let Some(Some(conn)) = self.conns.get_mut(slot) else {
             return;
         };
-        if conn.eof || !conn.calls.is_empty() || !conn.output.is_empty() {
+        if conn.eof || !conn.calls.is_empty() || !conn.output_empty() {
             // Nothing more can arrive, or (a timeout) there is no waiting
             // for what is still pending.
             self.close(slot, why);
@@ -684,7 +751,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         // held back by the server's cap, is not read: its requests wait in
         // the kernel (back-pressure).
         let throttled = conn.calls.len() >= self.max_in_flight
-            || conn.output.len() >= self.options.max_pending_output
+            || conn.pending_output() >= self.options.max_pending_output
             || conn.starved;
         if throttled {
             // Read again once replies have gone out or calls finished (see
@@ -702,18 +769,43 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         let mut failed = false;
         let mut more = false;
         loop {
-            if taken >= budget {
+            // The rest of a frame made room for, when it is short: it is
+            // read in this turn even past the budget (by at most a block),
+            // rather than costing the frame another turn and read.
+            let tail = conn.reserved.saturating_sub(conn.input.len());
+            let finishing = tail > 0 && tail <= BLOCK_SIZE;
+            if taken >= budget && !finishing {
                 more = true;
                 break;
             }
-            self.pool.ensure(&mut conn.input, 1024);
-            let want = (conn.input.capacity() - conn.input.len()).min(budget - taken);
+            if conn.reserved == 0 && conn.input.len() >= 4 {
+                conn.reserve_frame(&self.shared, self.options.max_partial_bytes);
+            }
+            // A frame made room for is read into its room to the end: even
+            // its last few bytes must not grow (copy) its buffer.
+            let min = if conn.reserved > conn.input.len() {
+                1
+            } else {
+                1024
+            };
+            self.pool.ensure(&mut conn.input, min);
+            let mut allowed = budget.saturating_sub(taken);
+            if finishing {
+                allowed = allowed.max(tail);
+            }
+            let want = (conn.input.capacity() - conn.input.len()).min(allowed);
             match read_into(&conn.stream, &mut conn.input, want) {
                 Ok(ReadOutcome::Data(n)) => {
                     taken += n;
                     if n < want {
                         // A short read: the kernel had no more (a later
                         // arrival raises a new edge).
+                        break;
+                    }
+                    if conn.reserved != 0 && conn.input.len() >= conn.reserved {
+                        // The frame made room for is whole: serve it
+                        // before growing its buffer for what follows.
+                        more = true;
                         break;
                     }
                     if conn.input.len() > max_frame.saturating_add(64 * 1024) {
@@ -765,11 +857,13 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         let Some(Some(conn)) = self.conns.get_mut(slot) else {
             return false;
         };
-        let held = if conn.input.len() >= PARTIAL_FLOOR {
-            conn.input.len()
-        } else {
+        // A frame made room for holds all its room (`reserve_frame`).
+        let size = if conn.input.is_empty() {
             0
+        } else {
+            conn.input.len().max(conn.reserved)
         };
+        let held = if size >= PARTIAL_FLOOR { size } else { 0 };
         if held == conn.held {
             return held > 0
                 && self.shared.partial_bytes.load(Ordering::Relaxed)
@@ -858,7 +952,11 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
                 }
             }
             let frame = match conn.transport.decode(&mut conn.input) {
-                Ok(Some(frame)) => frame,
+                Ok(Some(frame)) => {
+                    // What follows in the input is another frame.
+                    conn.reserved = 0;
+                    frame
+                }
                 Ok(None) => {
                     conn.finish_input = false;
                     incomplete = true;
@@ -880,6 +978,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
                 protocols: &*self.protocols,
                 transport: &mut conn.transport,
                 out: &mut conn.output,
+                splices: &mut conn.spliced,
                 frame,
                 peer: conn.peer,
                 limits: self.options.limits,
@@ -940,7 +1039,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         } else if conn.partial_since.is_none() {
             conn.partial_since = Some(self.now);
         }
-        let has_output = !conn.output.is_empty() || conn.closing;
+        let has_output = !conn.output_empty() || conn.closing;
         let counters = &self.shared.counters[self.id];
         Counters::add(&counters.requests, requests);
         Counters::add(&counters.replies, replied);
@@ -949,7 +1048,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         }
         if let Some(why) = close {
             conn.closing = true;
-            if conn.output.is_empty() && conn.calls.is_empty() {
+            if conn.output_empty() && conn.calls.is_empty() {
                 self.finish(slot, why);
                 return;
             }
@@ -984,7 +1083,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             return;
         };
         if conn.calls.len() < self.max_in_flight {
-            if conn.paused && conn.output.len() < self.options.max_pending_output {
+            if conn.paused && conn.pending_output() < self.options.max_pending_output {
                 conn.paused = false;
                 self.ready.push(slot);
             } else if conn.closing && conn.finish_input {
@@ -1092,15 +1191,24 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         }
         let mut written = 0;
         let mut failed = false;
-        while !conn.output.is_empty() {
-            match (&conn.stream).write(&conn.output) {
+        while !conn.output_empty() {
+            let result = if conn.spliced.is_empty() {
+                (&conn.stream).write(&conn.output)
+            } else {
+                // The buffer's bytes and the spliced values between them,
+                // in one `writev`.
+                let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
+                let n = conn.spliced.io_slices(&conn.output, &mut slices);
+                (&conn.stream).write_vectored(&slices[..n])
+            };
+            match result {
                 Ok(0) => {
                     failed = true;
                     break;
                 }
                 Ok(n) => {
                     written += n;
-                    conn.output.advance(n);
+                    conn.spliced.advance(&mut conn.output, n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -1124,7 +1232,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
             self.close(slot, "write error");
             return;
         }
-        if conn.output.is_empty() {
+        if conn.output_empty() {
             conn.blocked_since = None;
             self.pool.give(&mut conn.output);
             if conn.finished() {
@@ -1137,7 +1245,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
         } else if conn.blocked_since.is_none() {
             conn.blocked_since = Some(self.now);
         }
-        if conn.paused && conn.output.len() < self.options.max_pending_output {
+        if conn.paused && conn.pending_output() < self.options.max_pending_output {
             conn.paused = false;
             self.ready.push(slot);
         }
@@ -1189,7 +1297,7 @@ impl<E: Engine, N: NewTransport, X: Protocols> Poller<E, N, X> {
                 } else if expired(conn.blocked_since, options.write_timeout) {
                     Some("write timeout")
                 } else if conn.calls.is_empty()
-                    && conn.output.is_empty()
+                    && conn.output_empty()
                     && expired(Some(conn.last_active), options.idle_timeout)
                 {
                     Some("idle timeout")

@@ -10,6 +10,7 @@ use super::{NewTransport, Permit, ServerOptions};
 use crate::protocol::{Limits, Protocols};
 use crate::service::Processor;
 use crate::transport::{Frame, TransportLimits};
+use crate::Splices;
 use bytes::BytesMut;
 use std::io;
 use std::net::SocketAddr;
@@ -109,6 +110,7 @@ fn work<P: Processor, N: NewTransport, X: Protocols>(
         // says (a detecting one adopts the request's dialect).
         let mut transport = new_transport.new_transport(transport_limits);
         out.clear();
+        let mut splices = Splices::new();
         let outcome = call::serve(
             processor,
             protocols,
@@ -117,6 +119,7 @@ fn work<P: Processor, N: NewTransport, X: Protocols>(
             Some(job.peer),
             limits,
             &mut out,
+            Some(&mut splices),
             &job.permit.0.hint,
         );
         drop(job.permit);
@@ -126,6 +129,7 @@ fn work<P: Processor, N: NewTransport, X: Protocols>(
             seq: job.seq,
             finished: Finished::Framed {
                 reply: out.split().freeze(),
+                splices,
                 outcome,
             },
         });

@@ -90,6 +90,7 @@ impl Transport for Buffered {
             payload: out.len(),
             zlib_passes: 0,
             inner_len: false,
+            spliced: 0,
         })
     }
 
@@ -102,7 +103,7 @@ impl Transport for Buffered {
         if start.frame != start.payload || start.payload > out.len() {
             return Err(super::bad_frame_start(start, out.len()));
         }
-        let len = out.len() - start.payload;
+        let len = out.len() - start.payload + start.spliced;
         if len > self.limits.max_frame_len {
             out.truncate(start.frame);
             return Err(TransportError::frame_too_large(
@@ -111,6 +112,10 @@ impl Transport for Buffered {
             ));
         }
         Ok(())
+    }
+
+    fn can_splice(&self, _info: &FrameInfo) -> bool {
+        true
     }
 }
 

@@ -162,6 +162,16 @@ impl Transport for AnyTransport {
     ) -> Result<(), TransportError> {
         delegate!(self, t => t.finish(out, start, info))
     }
+
+    #[inline]
+    fn can_splice(&self, info: &FrameInfo) -> bool {
+        delegate!(self, t => t.can_splice(info))
+    }
+
+    #[inline]
+    fn frame_len_hint(&self, input: &[u8]) -> Option<usize> {
+        delegate!(self, t => t.frame_len_hint(input))
+    }
 }
 
 /// The server's per-connection transport: detects the dialect from the first
@@ -223,6 +233,22 @@ impl Transport for Detect {
         info: &FrameInfo,
     ) -> Result<(), TransportError> {
         self.chosen(info.dialect).finish(out, start, info)
+    }
+
+    /// As the detected transport (false before anything was detected).
+    fn can_splice(&self, info: &FrameInfo) -> bool {
+        self.chosen.as_ref().is_some_and(|t| t.can_splice(info))
+    }
+
+    /// As the detected transport, or the one the first bytes name.
+    fn frame_len_hint(&self, input: &[u8]) -> Option<usize> {
+        match &self.chosen {
+            Some(chosen) => chosen.frame_len_hint(input),
+            None => {
+                let dialect = detect_dialect(input).ok()??;
+                AnyTransport::new(dialect, self.limits).frame_len_hint(input)
+            }
+        }
     }
 }
 

@@ -162,6 +162,7 @@ pub(super) fn end_header(
         payload: out.len(),
         zlib_passes: 0,
         inner_len: false,
+        spliced: 0,
     })
 }
 
@@ -182,8 +183,15 @@ pub(super) fn finish(
     let Some(payload) = payload.filter(|_| valid) else {
         return Err(super::bad_frame_start(start, out.len()));
     };
+    if start.spliced > 0 && start.zlib_passes > 0 {
+        // `can_splice` says no to transformed payloads.
+        out.truncate(start.frame);
+        return Err(TransportError::malformed(
+            "a transformed payload cannot have spliced bytes",
+        ));
+    }
     if start.inner_len {
-        let len = out.len() - start.payload;
+        let len = out.len() - start.payload + start.spliced;
         if len > limits.max_frame_len || len > i32::MAX as usize {
             out.truncate(start.frame);
             return Err(TransportError::frame_too_large(len, limits.max_frame_len));

@@ -67,6 +67,7 @@ impl Transport for Framed {
             payload: out.len(),
             zlib_passes: 0,
             inner_len: false,
+            spliced: 0,
         })
     }
 
@@ -80,5 +81,13 @@ impl Transport for Framed {
             return Err(super::bad_frame_start(start, out.len()));
         }
         super::finish_length_prefixed(out, start, &self.limits)
+    }
+
+    fn can_splice(&self, _info: &FrameInfo) -> bool {
+        true
+    }
+
+    fn frame_len_hint(&self, input: &[u8]) -> Option<usize> {
+        super::length_prefixed_hint(input, &self.limits)
     }
 }

@@ -135,6 +135,14 @@ impl Transport for Header {
     ) -> Result<(), TransportError> {
         envelope::finish(out, start, &self.limits)
     }
+
+    fn can_splice(&self, info: &FrameInfo) -> bool {
+        info.transforms.is_empty()
+    }
+
+    fn frame_len_hint(&self, input: &[u8]) -> Option<usize> {
+        super::length_prefixed_hint(input, &self.limits)
+    }
 }
 
 fn protocol_id(protocol: ProtocolId) -> u64 {

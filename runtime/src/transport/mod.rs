@@ -205,6 +205,9 @@ pub struct FrameStart {
     /// A 4-byte length of the message sits just before `payload`, for
     /// `finish` to patch (TTHeader's framed payload).
     inner_len: bool,
+    /// Payload bytes not in the output buffer but spliced in (see
+    /// [`Splices`](crate::Splices)): the lengths `finish` patches count them.
+    spliced: usize,
 }
 
 impl FrameStart {
@@ -217,6 +220,7 @@ impl FrameStart {
             payload,
             zlib_passes: 0,
             inner_len: false,
+            spliced: 0,
         }
     }
 
@@ -228,6 +232,22 @@ impl FrameStart {
     /// The offset in the output buffer where the payload starts.
     pub fn payload_offset(&self) -> usize {
         self.payload
+    }
+
+    /// The same frame, with `len` bytes of its payload spliced in rather
+    /// than written to the output buffer (only for a transport whose
+    /// [`Transport::can_splice`] said yes): `finish` counts them in the
+    /// frame's length.
+    pub fn with_spliced(self, len: usize) -> FrameStart {
+        FrameStart {
+            spliced: len,
+            ..self
+        }
+    }
+
+    /// The payload bytes spliced in rather than in the output buffer.
+    pub fn spliced_len(&self) -> usize {
+        self.spliced
     }
 }
 
@@ -278,6 +298,33 @@ pub trait Transport {
         start: FrameStart,
         info: &FrameInfo,
     ) -> Result<(), TransportError>;
+
+    /// Whether a reply framed with `info` may have payload bytes spliced in
+    /// rather than written to the output buffer ([`FrameStart::with_spliced`]):
+    /// true when `finish` only patches lengths, false when it must see the
+    /// whole payload (a zlib transform). The default, for transports of
+    /// one's own, is false: everything is copied.
+    fn can_splice(&self, info: &FrameInfo) -> bool {
+        let _ = info;
+        false
+    }
+
+    /// How long the frame at the front of `input` is in all (prefix
+    /// included), once its first bytes tell, so that a reader can make room
+    /// for it at once instead of growing its buffer as it arrives. `None`
+    /// when that is not known (yet), and by default.
+    fn frame_len_hint(&self, input: &[u8]) -> Option<usize> {
+        let _ = input;
+        None
+    }
+}
+
+/// The whole length of a frame with a 4-byte big-endian length prefix at
+/// the front of `input`, when it is within `limits`.
+fn length_prefixed_hint(input: &[u8], limits: &TransportLimits) -> Option<usize> {
+    let prefix = input.get(..4)?;
+    let len = u32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
+    (len <= limits.max_frame_len).then_some(len + 4)
 }
 
 /// Patches the 4-byte big-endian length of the frame at `start.frame` to
@@ -313,7 +360,7 @@ fn checked_frame_len(
     let Some(body_start) = body_start else {
         return Err(bad_frame_start(start, out.len()));
     };
-    let len = out.len() - body_start;
+    let len = out.len() - body_start + start.spliced;
     if len > limits.max_frame_len || len > i32::MAX as usize {
         return Err(TransportError::frame_too_large(len, limits.max_frame_len));
     }

@@ -168,6 +168,14 @@ impl Transport for TTHeader {
     ) -> Result<(), TransportError> {
         envelope::finish(out, start, &self.limits)
     }
+
+    fn can_splice(&self, info: &FrameInfo) -> bool {
+        info.transforms.is_empty()
+    }
+
+    fn frame_len_hint(&self, input: &[u8]) -> Option<usize> {
+        super::length_prefixed_hint(input, &self.limits)
+    }
 }
 
 /// Checks that every count and length fits its `u16` and that the headers
