@@ -172,9 +172,17 @@ impl Ord for ByteString {
     }
 }
 
-/// Checks UTF-8, with a fast path for ASCII (most protocol text).
+/// Checks UTF-8: short text with a fast path for ASCII (most protocol
+/// text), long text with SIMD (`simdutf8`, which accepts exactly what the
+/// standard library does; on an error the standard library says where).
 #[inline]
 pub(crate) fn validate_utf8(bytes: &[u8]) -> Result<(), std::str::Utf8Error> {
+    if bytes.len() >= 64 {
+        return match simdutf8::basic::from_utf8(bytes) {
+            Ok(_) => Ok(()),
+            Err(_) => std::str::from_utf8(bytes).map(|_| ()),
+        };
+    }
     if bytes.is_ascii() {
         Ok(())
     } else {
@@ -262,6 +270,22 @@ mod tests {
         map.insert(ByteString::from("k"), 1);
         assert_eq!(map.get("k"), Some(&1));
         assert_eq!(format!("{s} {s:?}"), "héllo \"héllo\"");
+    }
+
+    #[test]
+    fn long_text_is_validated_as_the_standard_library_does() {
+        let mut text = "é".repeat(40).into_bytes();
+        assert!(validate_utf8(&text).is_ok());
+        text[50] = 0xff;
+        let ours = validate_utf8(&text).unwrap_err();
+        let std = std::str::from_utf8(&text).unwrap_err();
+        assert_eq!(ours.valid_up_to(), std.valid_up_to());
+        assert!(validate_utf8(&[b'a'; 100]).is_ok());
+        // A sequence cut at the end, and a surrogate, are errors too.
+        let cut = [&[b'a'; 70][..], &[0xe2, 0x82]].concat();
+        assert!(validate_utf8(&cut).is_err());
+        let surrogate = [&[b'a'; 70][..], &[0xed, 0xa0, 0x80]].concat();
+        assert!(validate_utf8(&surrogate).is_err());
     }
 
     #[test]
