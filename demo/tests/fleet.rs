@@ -94,12 +94,20 @@ fn the_etcd_fleet_loses_no_call_across_a_restart() {
         ))
         .arg(format!("--initial-cluster=default=http://127.0.0.1:{peer}"))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("etcd.log")).expect("a log file"))
         .spawn()
         .expect("etcd starts");
-    // Up once it accepts connections (the registrar retries meanwhile).
-    let up = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", client)).is_err() && Instant::now() < up {
+    // Up once it accepts connections: on a loaded machine that can take
+    // a while, so up to a minute, and a failure says what etcd said.
+    let up = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", client)).is_err() {
+        let exited = etcd.try_wait().expect("wait").is_some();
+        if exited || Instant::now() > up {
+            let _ = etcd.kill();
+            let _ = etcd.wait();
+            let log = std::fs::read_to_string(dir.join("etcd.log")).unwrap_or_default();
+            panic!("etcd did not come up on port {client} (exited: {exited}):\n{log}");
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
     let endpoint = format!("127.0.0.1:{client}");
