@@ -31,7 +31,7 @@
 //! old and a new peer, or removes something old code uses; a warning is a
 //! change that keeps the wire but is worth a look (it may change the
 //! generated Rust, or a value old peers assume). Every finding has a code,
-//! listed in [`CODES`] with its severity and rule.
+//! listed in [`RULES`] with its severity and rule.
 //!
 //! Thrift has no `reserved` keyword. A field is kept by leaving it in the
 //! struct (marked deprecated in its doc comment, say); a struct may instead
@@ -42,7 +42,8 @@
 
 use crate::diag::{Diagnostic, Format, Renderer, Severity};
 use crate::ir::{
-    ConstValue, Def, DefId, DefKind, Field, Function, Ir, Requiredness, Service, Struct, Type,
+    ConstValue, Def, DefId, DefKind, Field, Function, Ir, Requiredness, Service, Struct,
+    StructKind, Type,
 };
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use crate::Checked;
@@ -53,36 +54,169 @@ use std::fmt::Write as _;
 /// reused: `(thriftgen.reserved = "3, 4")`.
 pub const RESERVED: &str = "thriftgen.reserved";
 
-/// Every finding code, its severity, and the rule it reports.
-pub const CODES: &[(&str, Severity, &str)] = &[
-    (DEFINITION_REMOVED, Severity::Error, "a struct, union, exception, enum, typedef or service was removed"),
-    (DEFINITION_KIND_CHANGED, Severity::Error, "a definition became another kind of definition (a struct an enum, say)"),
-    (STRUCT_KIND_CHANGED, Severity::Error, "a struct, union or exception became one of the other two"),
-    (TYPEDEF_CHANGED, Severity::Error, "a typedef stands for another type"),
-    (FIELD_REMOVED, Severity::Error, "a field was removed and its id is not reserved"),
-    (REQUIRED_FIELD_REMOVED, Severity::Error, "a required field was removed (old readers demand it)"),
-    (RESERVED_ID_REUSED, Severity::Error, "a field takes an id the struct reserves"),
-    (FIELD_TYPE_CHANGED, Severity::Error, "a field, parameter or exception kept its id but changed its type"),
-    (REQUIRED_FIELD_ADDED, Severity::Error, "a required field or parameter was added (old writers do not send it)"),
-    (REQUIREDNESS_STRICTER, Severity::Error, "an optional or default field became required"),
-    (REQUIREDNESS_RELAXED, Severity::Warning, "a required field became optional or default (old readers fail if it is left out)"),
-    (FIELD_RENAMED, Severity::Warning, "a field kept its id and type but changed its name (a source change)"),
-    (DEFAULT_CHANGED, Severity::Warning, "a field's default value was changed, added or removed"),
-    (ENUM_VALUE_REMOVED, Severity::Error, "an enum value was removed"),
-    (ENUM_VALUE_RENUMBERED, Severity::Error, "an enum value kept its name but changed its number"),
-    (ENUM_VALUE_RENAMED, Severity::Warning, "an enum value kept its number but changed its name (a source change)"),
-    (METHOD_REMOVED, Severity::Error, "a method was removed from a service and the services it extends"),
-    (RETURN_TYPE_CHANGED, Severity::Error, "a method returns another type"),
-    (ONEWAY_CHANGED, Severity::Error, "a method became oneway or stopped being oneway"),
-    (PARAM_REMOVED, Severity::Error, "a method parameter was removed"),
-    (PARAM_ADDED, Severity::Warning, "a parameter that is not required was added (old clients do not send it; the Rust signature changes)"),
-    (EXCEPTION_REMOVED, Severity::Error, "an exception was removed from a method's `throws`"),
-    (EXCEPTION_ADDED, Severity::Warning, "an exception was added to a method's `throws` (old clients cannot decode it)"),
-    (EXTENDS_CHANGED, Severity::Error, "a service extends another service, or stopped extending one"),
-    (CONST_CHANGED, Severity::Warning, "a constant's type or value changed"),
-    (CONST_REMOVED, Severity::Warning, "a constant was removed (a source change)"),
-    (NAMESPACE_CHANGED, Severity::Warning, "a `namespace` line changed or was removed (for `rs`, the Rust module path changes)"),
-    (MODULE_REMOVED, Severity::Warning, "an included file is no longer included"),
+/// A kind of finding: its code, its severity and what it reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// The stable code, shown as `error[audit::...]`.
+    pub code: &'static str,
+    /// Error (breaking) or warning.
+    pub severity: Severity,
+    /// What change it reports.
+    pub summary: &'static str,
+}
+
+/// Every rule of the audit.
+pub const RULES: &[Rule] = &[
+    Rule {
+        code: DEFINITION_REMOVED,
+        severity: Severity::Error,
+        summary: "a struct, union, exception, enum, typedef or service was removed",
+    },
+    Rule {
+        code: DEFINITION_KIND_CHANGED,
+        severity: Severity::Error,
+        summary: "a definition became another kind of definition (a struct an enum, say)",
+    },
+    Rule {
+        code: STRUCT_KIND_CHANGED,
+        severity: Severity::Error,
+        summary: "a struct, union or exception became one of the other two",
+    },
+    Rule {
+        code: TYPEDEF_CHANGED,
+        severity: Severity::Error,
+        summary: "a typedef stands for another type",
+    },
+    Rule {
+        code: FIELD_REMOVED,
+        severity: Severity::Error,
+        summary: "a field was removed and its id is not reserved",
+    },
+    Rule {
+        code: REQUIRED_FIELD_REMOVED,
+        severity: Severity::Error,
+        summary: "a required field was removed (old readers demand it)",
+    },
+    Rule {
+        code: RESERVED_ID_REUSED,
+        severity: Severity::Error,
+        summary: "a field takes an id the struct reserves",
+    },
+    Rule {
+        code: FIELD_TYPE_CHANGED,
+        severity: Severity::Error,
+        summary: "a field, parameter or exception kept its id but changed its type",
+    },
+    Rule {
+        code: FIELD_ID_REUSED,
+        severity: Severity::Error,
+        summary: "a field id was given to another field (another name and type)",
+    },
+    Rule {
+        code: REQUIRED_FIELD_ADDED,
+        severity: Severity::Error,
+        summary: "a required field or parameter was added (old writers do not send it)",
+    },
+    Rule {
+        code: REQUIREDNESS_STRICTER,
+        severity: Severity::Error,
+        summary: "an optional or default field became required",
+    },
+    Rule {
+        code: REQUIREDNESS_RELAXED,
+        severity: Severity::Warning,
+        summary: "a required field became optional or default (old readers fail if it is left out)",
+    },
+    Rule {
+        code: FIELD_RENAMED,
+        severity: Severity::Warning,
+        summary: "a field kept its id and type but changed its name (a source change)",
+    },
+    Rule {
+        code: UNION_VARIANT_ADDED,
+        severity: Severity::Warning,
+        summary: "a field was added to a union (old readers reject a value that sets it)",
+    },
+    Rule {
+        code: DEFAULT_CHANGED,
+        severity: Severity::Warning,
+        summary: "a field's default value was changed, added or removed",
+    },
+    Rule {
+        code: ENUM_VALUE_REMOVED,
+        severity: Severity::Error,
+        summary: "an enum value was removed",
+    },
+    Rule {
+        code: ENUM_VALUE_RENUMBERED,
+        severity: Severity::Error,
+        summary: "an enum value kept its name but changed its number",
+    },
+    Rule {
+        code: ENUM_VALUE_RENAMED,
+        severity: Severity::Warning,
+        summary: "an enum value kept its number but changed its name (a source change)",
+    },
+    Rule {
+        code: METHOD_REMOVED,
+        severity: Severity::Error,
+        summary: "a method was removed from a service and the services it extends",
+    },
+    Rule {
+        code: RETURN_TYPE_CHANGED,
+        severity: Severity::Error,
+        summary: "a method returns another type",
+    },
+    Rule {
+        code: ONEWAY_CHANGED,
+        severity: Severity::Error,
+        summary: "a method became oneway or stopped being oneway",
+    },
+    Rule {
+        code: PARAM_REMOVED,
+        severity: Severity::Error,
+        summary: "a method parameter was removed",
+    },
+    Rule {
+        code: PARAM_ADDED,
+        severity: Severity::Warning,
+        summary: "a parameter that is not required was added (the Rust signature changes)",
+    },
+    Rule {
+        code: EXCEPTION_REMOVED,
+        severity: Severity::Error,
+        summary: "an exception was removed from a method's `throws`",
+    },
+    Rule {
+        code: EXCEPTION_ADDED,
+        severity: Severity::Warning,
+        summary: "an exception was added to a method's `throws` (old clients cannot decode it)",
+    },
+    Rule {
+        code: EXTENDS_CHANGED,
+        severity: Severity::Error,
+        summary: "a service extends another service, or stopped extending one",
+    },
+    Rule {
+        code: CONST_CHANGED,
+        severity: Severity::Warning,
+        summary: "a constant's type or value changed",
+    },
+    Rule {
+        code: CONST_REMOVED,
+        severity: Severity::Warning,
+        summary: "a constant was removed (a source change)",
+    },
+    Rule {
+        code: NAMESPACE_CHANGED,
+        severity: Severity::Warning,
+        summary: "a `namespace` line changed, was added or was removed (`rs`: the Rust path)",
+    },
+    Rule {
+        code: MODULE_REMOVED,
+        severity: Severity::Warning,
+        summary: "an included file is no longer included",
+    },
 ];
 
 /// `audit::definition-removed`
@@ -101,6 +235,10 @@ pub const REQUIRED_FIELD_REMOVED: &str = "audit::required-field-removed";
 pub const RESERVED_ID_REUSED: &str = "audit::reserved-id-reused";
 /// `audit::field-type-changed`
 pub const FIELD_TYPE_CHANGED: &str = "audit::field-type-changed";
+/// `audit::field-id-reused`
+pub const FIELD_ID_REUSED: &str = "audit::field-id-reused";
+/// `audit::union-variant-added`
+pub const UNION_VARIANT_ADDED: &str = "audit::union-variant-added";
 /// `audit::required-field-added`
 pub const REQUIRED_FIELD_ADDED: &str = "audit::required-field-added";
 /// `audit::requiredness-stricter`
@@ -144,10 +282,10 @@ pub const MODULE_REMOVED: &str = "audit::module-removed";
 
 /// The severity of the finding code `code` (an error for unknown codes).
 fn severity_of(code: &str) -> Severity {
-    CODES
+    RULES
         .iter()
-        .find(|(c, _, _)| *c == code)
-        .map_or(Severity::Error, |&(_, s, _)| s)
+        .find(|r| r.code == code)
+        .map_or(Severity::Error, |r| r.severity)
 }
 
 /// One change between the versions.
@@ -364,6 +502,21 @@ impl Fields {
     }
 }
 
+/// What a list of fields belongs to: a struct, or a method (for its
+/// parameters and exceptions).
+struct Owner {
+    /// `struct `User``, `method `Users.get``.
+    what: String,
+    old_module: FileId,
+    /// Where additions are reported as missing in the old version.
+    old_at: Span,
+    new_module: FileId,
+    /// Where removals are reported in the new version.
+    new_at: Span,
+    /// Whether the new owner is a union.
+    union: bool,
+}
+
 struct Auditor<'a> {
     old: &'a Ir,
     new: &'a Ir,
@@ -510,7 +663,12 @@ impl Auditor<'_> {
             message,
             None,
             Some((od.name_span, "removed in the new version")),
-            None,
+            Some(match code {
+                CONST_REMOVED => "Rust code naming it no longer compiles".into(),
+                _ => {
+                    "Rust code naming it no longer compiles, and old peers may still send it".into()
+                }
+            }),
         );
     }
 
@@ -578,41 +736,48 @@ impl Auditor<'_> {
                 message,
                 Some((nd.name_span, &format!("now {now}"))),
                 Some((od.name_span, &format!("was {was}"))),
-                None,
+                Some(match (os.kind, ns.kind) {
+                    (StructKind::Union, _) | (_, StructKind::Union) => {
+                        "a union is a Rust enum and carries exactly one field on the wire".into()
+                    }
+                    _ => "the encoding is the same, but the generated Rust type is not".into(),
+                }),
             );
         }
-        let reserved = reserved_ids(nd);
-        let what = format!("{} `{}`", ns.kind.keyword(), nd.name);
+        let owner = Owner {
+            what: format!("{} `{}`", ns.kind.keyword(), nd.name),
+            old_module: od.module,
+            old_at: od.name_span,
+            new_module: nd.module,
+            new_at: nd.name_span,
+            union: ns.kind == StructKind::Union,
+        };
         self.fields(
             Fields::Struct,
-            &what,
-            od,
+            &owner,
             &os.fields,
-            nd,
             &ns.fields,
-            &reserved,
+            &reserved_ids(nd),
         );
     }
 
-    /// Compares two lists of fields by id; `od`/`nd` are where they live.
-    #[allow(clippy::too_many_arguments)]
+    /// Compares two lists of fields by id.
     fn fields(
         &mut self,
         kind: Fields,
-        what: &str,
-        od: &Def,
+        owner: &Owner,
         old: &[Field],
-        nd: &Def,
         new: &[Field],
         reserved: &[i16],
     ) {
         let noun = kind.noun();
+        let what = owner.what.as_str();
         for of in old {
             let Some(nf) = new.iter().find(|f| f.id == of.id) else {
-                self.removed_field(kind, what, of, nd, reserved);
+                self.removed_field(kind, owner, of, reserved);
                 continue;
             };
-            self.field(kind, what, od, of, nd, nf);
+            self.field(kind, owner, of, nf);
         }
         for nf in new {
             if old.iter().any(|f| f.id == nf.id) {
@@ -636,9 +801,21 @@ impl Auditor<'_> {
                     REQUIRED_FIELD_ADDED,
                     message,
                     Some((nf.span, "added here")),
-                    Some((od.name_span, "not in the old version")),
+                    Some((owner.old_at, "not in the old version")),
                     Some(
                         "old writers do not send it, and new readers reject what they send".into(),
+                    ),
+                );
+            } else if owner.union {
+                let message = format!("variant `{}` added to {what}", nf.name);
+                self.report(
+                    UNION_VARIANT_ADDED,
+                    message,
+                    Some((nf.span, "added here")),
+                    Some((owner.old_at, "not in the old version")),
+                    Some(
+                        "old readers reject a value that sets it (no variant they know is set)"
+                            .into(),
                     ),
                 );
             } else if kind == Fields::Params {
@@ -647,7 +824,7 @@ impl Auditor<'_> {
                     PARAM_ADDED,
                     message,
                     Some((nf.span, "added here")),
-                    Some((od.name_span, "not in the old version")),
+                    Some((owner.old_at, "not in the old version")),
                     Some("old clients do not send it; the Rust signature changes".into()),
                 );
             } else if kind == Fields::Throws {
@@ -656,7 +833,7 @@ impl Auditor<'_> {
                     EXCEPTION_ADDED,
                     message,
                     Some((nf.span, "added here")),
-                    Some((od.name_span, "not in the old version")),
+                    Some((owner.old_at, "not in the old version")),
                     Some(
                         "old clients cannot decode it: they get an unknown-result error instead"
                             .into(),
@@ -666,7 +843,8 @@ impl Auditor<'_> {
         }
     }
 
-    fn removed_field(&mut self, kind: Fields, what: &str, of: &Field, nd: &Def, reserved: &[i16]) {
+    fn removed_field(&mut self, kind: Fields, owner: &Owner, of: &Field, reserved: &[i16]) {
+        let what = owner.what.as_str();
         let name = &of.name;
         let id = of.id;
         let (code, message, note) = match kind {
@@ -698,16 +876,35 @@ impl Auditor<'_> {
         self.report(
             code,
             message,
-            Some((nd.name_span, "removed from here")),
+            Some((owner.new_at, "removed from here")),
             Some((of.span, "was here")),
             Some(note),
         );
     }
 
-    fn field(&mut self, kind: Fields, what: &str, od: &Def, of: &Field, nd: &Def, nf: &Field) {
+    fn field(&mut self, kind: Fields, owner: &Owner, of: &Field, nf: &Field) {
+        let what = owner.what.as_str();
         let noun = kind.noun();
         if !self.same_type(&of.ty, &nf.ty) {
-            let (was, now) = self.type_pair(&of.ty, od.module, &nf.ty, nd.module);
+            let (was, now) = self.type_pair(&of.ty, owner.old_module, &nf.ty, owner.new_module);
+            if of.name != nf.name {
+                let message = format!(
+                    "id {} of {what} was reused: {noun} `{}` became `{}` of another type",
+                    nf.id, of.name, nf.name
+                );
+                self.report(
+                    FIELD_ID_REUSED,
+                    message,
+                    Some((nf.span, &format!("now `{now} {}`", nf.name))),
+                    Some((of.span, &format!("was `{was} {}`", of.name))),
+                    Some(format!(
+                        "peers of the two versions cannot read each other's value; give the new \
+                         {noun} an unused id and list {} in `({RESERVED} = \"{}\")`",
+                        nf.id, nf.id
+                    )),
+                );
+                return;
+            }
             let message = format!(
                 "{noun} {} of {what} changed type from `{was}` to `{now}`",
                 nf.id
@@ -928,8 +1125,16 @@ impl Auditor<'_> {
                 None,
             );
         }
-        self.fields(Fields::Params, &what, od, &of.params, nd, &nf.params, &[]);
-        self.fields(Fields::Throws, &what, od, &of.throws, nd, &nf.throws, &[]);
+        let owner = Owner {
+            what,
+            old_module: od.module,
+            old_at: of.span,
+            new_module: nd.module,
+            new_at: nf.span,
+            union: false,
+        };
+        self.fields(Fields::Params, &owner, &of.params, &nf.params, &[]);
+        self.fields(Fields::Throws, &owner, &of.throws, &nf.throws, &[]);
     }
 
     /// Old type `o` and new type `n` as the IDL spells them, with what they
