@@ -551,10 +551,11 @@ impl Auditor<'_> {
             Severity::Warning => Diagnostic::warning(message),
         }
         .with_code(code);
-        let new_span = new.map(|(s, _)| self.n(s));
+        let new = new.map(|(s, label)| (self.n(s), label));
+        // The new version's place leads; a removal has only the old one.
         match (new, old) {
-            (Some((_, nl)), _) => {
-                d = d.at(new_span.unwrap_or(Span::new(FileId(0), 0, 0)), nl);
+            (Some((ns, nl)), old) => {
+                d = d.at(ns, nl);
                 if let Some((os, ol)) = old {
                     d = d.with_label(os, ol);
                 }
@@ -567,7 +568,7 @@ impl Auditor<'_> {
         }
         self.findings.push(Finding {
             diagnostic: d,
-            new: new_span,
+            new: new.map(|(s, _)| s),
             old: old.map(|(s, _)| s),
         });
     }
@@ -676,7 +677,7 @@ impl Auditor<'_> {
         let (ok, nk) = (kind_name(&od.kind), kind_name(&nd.kind));
         match (&od.kind, &nd.kind) {
             (DefKind::Struct(os), DefKind::Struct(ns)) => self.structs(od, os, nd, ns),
-            (DefKind::Enum(oe), DefKind::Enum(ne)) => self.enums(od, oe, nd, ne),
+            (DefKind::Enum(oe), DefKind::Enum(ne)) => self.enums(oe, nd, ne),
             (DefKind::Service(os), DefKind::Service(ns)) => self.services(od, os, nd, ns),
             (DefKind::Const(oc), DefKind::Const(nc)) => {
                 let (ot, nt) = (
@@ -984,7 +985,7 @@ impl Auditor<'_> {
         );
     }
 
-    fn enums(&mut self, od: &Def, oe: &crate::ir::Enum, nd: &Def, ne: &crate::ir::Enum) {
+    fn enums(&mut self, oe: &crate::ir::Enum, nd: &Def, ne: &crate::ir::Enum) {
         for ov in &oe.values {
             if let Some(nv) = ne.values.iter().find(|v| v.name == ov.name) {
                 if nv.value != ov.value {
@@ -1017,14 +1018,14 @@ impl Auditor<'_> {
                     );
                     continue;
                 }
-                self.removed_value(od, ov, nd);
+                self.removed_value(ov, nd);
             } else {
-                self.removed_value(od, ov, nd);
+                self.removed_value(ov, nd);
             }
         }
     }
 
-    fn removed_value(&mut self, _od: &Def, ov: &crate::ir::EnumValue, nd: &Def) {
+    fn removed_value(&mut self, ov: &crate::ir::EnumValue, nd: &Def) {
         let message = format!("`{}.{}` ({}) was removed", nd.name, ov.name, ov.value);
         self.report(
             ENUM_VALUE_REMOVED,
