@@ -32,6 +32,7 @@ const PAIRS: &[(&str, &[&str])] = &[
     ("enum-value-renumbered", &[audit::ENUM_VALUE_RENUMBERED]),
     ("exception-added", &[audit::EXCEPTION_ADDED]),
     ("exception-removed", &[audit::EXCEPTION_REMOVED]),
+    ("extends-added", &[audit::EXTENDS_ADDED]),
     ("extends-changed", &[audit::EXTENDS_CHANGED]),
     ("field-id-reused", &[audit::FIELD_ID_REUSED]),
     ("field-removed", &[audit::FIELD_REMOVED]),

@@ -1,5 +1,5 @@
-//! `thriftgen`: checks Thrift IDL files and (in later versions) generates Rust
-//! from them.
+//! `thriftgen`: checks Thrift IDL files, generates Rust from them, scaffolds
+//! service crates and audits IDL changes.
 
 mod new;
 
@@ -12,7 +12,8 @@ use thriftgen::diag::{Format, Renderer};
 /// Thrift IDL to idiomatic Rust.
 ///
 /// Exit status: 0 when every file is valid (warnings allowed), 1 when any
-/// error was reported, 2 on a usage error.
+/// error was reported, 2 on a usage error. `audit` exits 1 on a breaking
+/// change and 2 when a version does not check.
 #[derive(Parser, Debug)]
 #[command(name = "thriftgen", version, about, long_about, max_term_width = 100)]
 struct Cli {

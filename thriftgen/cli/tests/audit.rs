@@ -36,6 +36,7 @@ const WARNING_PAIRS: &[&str] = &[
     "default-changed",
     "enum-value-renamed",
     "exception-added",
+    "extends-added",
     "field-renamed",
     "namespace-changed",
     "param-added",

@@ -33,6 +33,23 @@
 //! generated Rust, or a value old peers assume). Every finding has a code,
 //! listed in [`RULES`] with its severity and rule.
 //!
+//! The judgement calls:
+//!
+//! - removing a field is an error even when it was optional, since a later
+//!   version may give its id to a field of another type (see reserving
+//!   below); removing a `required` field is always an error;
+//! - `required` to optional or default is a warning (the wire is the same,
+//!   but old readers reject a value that leaves the field out); the other
+//!   way is an error;
+//! - renames of fields, parameters and enum values keep the wire and change
+//!   the generated Rust: warnings, as are `namespace` changes, an added
+//!   parameter that is not `required`, an added `extends`, a field added to
+//!   a union, and changed defaults and constants;
+//! - an exception added to `throws` is a warning (an old client reports an
+//!   unknown result, the call fails either way); one removed is an error;
+//! - moving or renaming a definition is its removal (every Rust path to it
+//!   changes), and adding anything that is not `required` is compatible.
+//!
 //! Thrift has no `reserved` keyword. A field is kept by leaving it in the
 //! struct (marked deprecated in its doc comment, say); a struct may instead
 //! list the ids of fields it dropped in the annotation
@@ -198,6 +215,11 @@ pub const RULES: &[Rule] = &[
         summary: "a service extends another service, or stopped extending one",
     },
     Rule {
+        code: EXTENDS_ADDED,
+        severity: Severity::Warning,
+        summary: "a service that extended nothing extends a service (its trait gets a supertrait)",
+    },
+    Rule {
         code: CONST_CHANGED,
         severity: Severity::Warning,
         summary: "a constant's type or value changed",
@@ -271,6 +293,8 @@ pub const EXCEPTION_REMOVED: &str = "audit::exception-removed";
 pub const EXCEPTION_ADDED: &str = "audit::exception-added";
 /// `audit::extends-changed`
 pub const EXTENDS_CHANGED: &str = "audit::extends-changed";
+/// `audit::extends-added`
+pub const EXTENDS_ADDED: &str = "audit::extends-added";
 /// `audit::const-changed`
 pub const CONST_CHANGED: &str = "audit::const-changed";
 /// `audit::const-removed`
@@ -1042,7 +1066,22 @@ impl Auditor<'_> {
             (Some(o), Some(n)) => self.same_def(o, n),
             _ => false,
         };
-        if !same_base {
+        if os.extends.is_none() && ns.extends.is_some() {
+            let base = ns.extends.map_or(String::new(), |b| {
+                self.new.type_name(&Type::Def(b), nd.module)
+            });
+            let message = format!("service `{}` now extends `{base}`", nd.name);
+            self.report(
+                EXTENDS_ADDED,
+                message,
+                Some((nd.name_span, "now extends a service")),
+                Some((od.name_span, "extended nothing")),
+                Some(
+                    "old clients call the same methods; the Rust handler trait gets a supertrait"
+                        .into(),
+                ),
+            );
+        } else if !same_base {
             let show = |ir: &Ir, base: Option<DefId>, from: FileId| {
                 base.map_or("nothing".to_string(), |b| {
                     format!("`{}`", ir.type_name(&Type::Def(b), from))
