@@ -226,3 +226,86 @@ fn rendered_reports_are_stable() {
         insta::assert_snapshot!(name, format!("{full}---\n{short}"));
     }
 }
+
+/// Audits two versions given as text.
+fn audit_text(old: &str, new: &str) -> Audit {
+    let check = |name: &str, text: &str| {
+        thriftgen::analyze_source(name, text, &[] as &[&str])
+            .into_result()
+            .unwrap_or_else(|e| panic!("{name} does not check:\n{e}"))
+    };
+    audit::audit(&check("v.old.thrift", old), &check("v.new.thrift", new))
+}
+
+#[test]
+fn a_renamed_struct_is_a_removal_and_changes_the_fields_that_use_it() {
+    let audit = audit_text(
+        "struct A { 1: i32 x }\nstruct B { 1: A a }\n",
+        "struct C { 1: i32 x }\nstruct B { 1: C a }\n",
+    );
+    assert_eq!(
+        codes(&audit),
+        [audit::DEFINITION_REMOVED, audit::FIELD_TYPE_CHANGED]
+    );
+}
+
+#[test]
+fn typedef_chains_and_containers_are_compared_by_what_they_stand_for() {
+    let audit = audit_text(
+        "enum E { A = 1 }\nstruct S { 1: map<string, list<E>> m\n 2: set<i64> s }\n",
+        "enum E { A = 1 }\ntypedef E F\ntypedef list<F> L\ntypedef i64 I\ntypedef I J\n\
+         struct S { 1: map<string, L> m\n 2: set<J> s }\n",
+    );
+    assert_eq!(codes(&audit), [] as [&str; 0]);
+    let audit = audit_text(
+        "struct S { 1: map<string, list<i32>> m }\n",
+        "struct S { 1: map<string, set<i32>> m }\n",
+    );
+    assert_eq!(codes(&audit), [audit::FIELD_TYPE_CHANGED]);
+}
+
+#[test]
+fn a_method_removed_from_a_base_service_is_removed_from_its_children() {
+    let audit = audit_text(
+        "service Base { void ping() }\nservice Api extends Base { void call() }\n",
+        "service Base { }\nservice Api extends Base { void call() }\n",
+    );
+    // Once from `Base` itself, once from `Api`, which served it too.
+    assert_eq!(
+        codes(&audit),
+        [audit::METHOD_REMOVED, audit::METHOD_REMOVED]
+    );
+}
+
+#[test]
+fn a_namespace_added_is_a_warning_with_a_place_in_the_new_version() {
+    let audit = audit_text(
+        "struct S { 1: i32 x }\n",
+        "namespace rs shop.v2\nstruct S { 1: i32 x }\n",
+    );
+    assert_eq!(codes(&audit), [audit::NAMESPACE_CHANGED]);
+    assert!(!audit.is_breaking());
+    let finding = &audit.findings[0];
+    assert!(finding.old.is_none());
+    let new = finding.new.expect("the namespace line");
+    assert_eq!(audit.sources.snippet(new), "namespace rs shop.v2");
+}
+
+#[test]
+fn enum_values_match_by_name_before_number() {
+    // Swapping two numbers renumbers both values, it does not rename them.
+    let audit = audit_text("enum E { A = 1, B = 2 }\n", "enum E { A = 2, B = 1 }\n");
+    assert_eq!(
+        codes(&audit),
+        [audit::ENUM_VALUE_RENUMBERED, audit::ENUM_VALUE_RENUMBERED]
+    );
+}
+
+#[test]
+fn a_return_type_changed_to_void_breaks_and_a_field_keeps_its_default() {
+    let audit = audit_text(
+        "service S { i32 f() }\nstruct T { 1: optional i32 n = 3 }\n",
+        "service S { void f() }\nstruct T { 1: optional i32 n = 3 }\n",
+    );
+    assert_eq!(codes(&audit), [audit::RETURN_TYPE_CHANGED]);
+}
