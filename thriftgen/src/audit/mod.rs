@@ -28,7 +28,8 @@
 //! # What breaks
 //!
 //! An error ([`Severity::Error`]) is a change that breaks the wire between an
-//! old and a new peer, or removes something old code uses; a warning is a
+//! old and a new peer, removes something old code uses, or turns a type into
+//! another kind of type (a struct into an exception or a union); a warning is a
 //! change that keeps the wire but is worth a look (it may change the
 //! generated Rust, or a value old peers assume). Every finding has a code,
 //! listed in [`RULES`] with its severity and rule.
