@@ -17,6 +17,7 @@
 #![doc = ""]
 #![doc = include_str!("../README.md")]
 
+pub mod audit;
 mod build;
 mod check;
 pub mod codegen;

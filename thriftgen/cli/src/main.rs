@@ -1,5 +1,5 @@
-//! `thriftgen`: checks Thrift IDL files and (in later versions) generates Rust
-//! from them.
+//! `thriftgen`: checks Thrift IDL files, generates Rust from them, scaffolds
+//! service crates and audits IDL changes.
 
 mod new;
 
@@ -12,7 +12,8 @@ use thriftgen::diag::{Format, Renderer};
 /// Thrift IDL to idiomatic Rust.
 ///
 /// Exit status: 0 when every file is valid (warnings allowed), 1 when any
-/// error was reported, 2 on a usage error.
+/// error was reported, 2 on a usage error. `audit` exits 1 on a breaking
+/// change and 2 when a version does not check.
 #[derive(Parser, Debug)]
 #[command(name = "thriftgen", version, about, long_about, max_term_width = 100)]
 struct Cli {
@@ -59,6 +60,55 @@ enum Command {
     /// gen;` and a dependency on `thriftgen-runtime`, a crate compiles OUT as
     /// is. Files whose contents did not change are not rewritten.
     Gen(GenArgs),
+    /// Compare two versions of an IDL file and report the changes that
+    /// break compatibility, as Apache Thrift's `--audit` does.
+    ///
+    /// OLD and NEW are checked first, each with its includes (looked up as
+    /// `check` looks them up). Then definitions are matched by name, fields
+    /// and parameters by id, enum values by name and number, methods by name,
+    /// and every change is reported with the place in NEW and what it was in
+    /// OLD: errors for changes that break old peers (a field's type changed,
+    /// a method removed, an enum value renumbered, ...), warnings for changes
+    /// that keep the wire but are worth a look (a default or a constant
+    /// changed, a field renamed).
+    ///
+    /// Exit status: 0 when nothing breaks (warnings allowed), 1 when a change
+    /// breaks compatibility, 2 when OLD or NEW does not check (its errors are
+    /// printed) or on a usage error.
+    Audit(AuditArgs),
+}
+
+#[derive(Args, Debug)]
+struct AuditArgs {
+    /// The old version of the IDL file.
+    #[arg(value_name = "OLD")]
+    old: PathBuf,
+
+    /// The new version of the IDL file.
+    #[arg(value_name = "NEW")]
+    new: PathBuf,
+
+    /// Add DIR to the directories searched for included files (of both
+    /// versions).
+    #[arg(short = 'I', long = "include-dir", value_name = "DIR")]
+    include_dirs: Vec<PathBuf>,
+
+    /// How to print the findings: `full` (rustc's layout, with the lines of
+    /// both versions), `short` (one `file:line:col: error: message` line
+    /// each) or `json` (one array on standard output).
+    #[arg(long, value_enum, default_value_t = AuditFormatArg::Full)]
+    format: AuditFormatArg,
+
+    /// When to colour diagnostics.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum AuditFormatArg {
+    Full,
+    Short,
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -221,6 +271,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Gen(args) => gen(args),
         Command::New(args) => new_crate(args),
+        Command::Audit(args) => audit(args),
     }
 }
 
@@ -356,6 +407,52 @@ fn gen(args: GenArgs) -> ExitCode {
 /// Colour when standard error is a terminal and `NO_COLOR` is unset.
 fn auto_color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn color(arg: ColorArg) -> bool {
+    match arg {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => auto_color(),
+    }
+}
+
+fn audit(args: AuditArgs) -> ExitCode {
+    let renderer = Renderer {
+        format: match args.format {
+            AuditFormatArg::Short => Format::Short,
+            AuditFormatArg::Full | AuditFormatArg::Json => Format::Full,
+        },
+        color: color(args.color),
+    };
+    let old = thriftgen::analyze(&[&args.old], &args.include_dirs);
+    let new = thriftgen::analyze(&[&args.new], &args.include_dirs);
+    let (old, new) = match (old.into_result(), new.into_result()) {
+        (Ok(old), Ok(new)) => (old, new),
+        (old, new) => {
+            // What `check` would print for each version that is invalid.
+            let mut stderr = std::io::stderr().lock();
+            for err in [old.err(), new.err()].into_iter().flatten() {
+                let _ = stderr.write_all(err.render(&renderer).as_bytes());
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let audit = thriftgen::audit::audit(&old, &new);
+    if let AuditFormatArg::Json = args.format {
+        let _ = std::io::stdout()
+            .lock()
+            .write_all(audit.to_json().as_bytes());
+    } else {
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(audit.render(&renderer).as_bytes());
+    }
+    if audit.is_breaking() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn check(args: CheckArgs) -> ExitCode {

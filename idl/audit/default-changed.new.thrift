@@ -1,0 +1,3 @@
+struct Page {
+  1: optional i32 size = 50
+}

@@ -1,0 +1,4 @@
+enum Color {
+  RED = 1
+  GREEN = 2
+}

@@ -1,0 +1,3 @@
+struct Color {
+  1: i32 rgb
+}

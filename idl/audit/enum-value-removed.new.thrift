@@ -1,0 +1,4 @@
+enum Status {
+  ACTIVE = 1
+  CLOSED = 3
+}

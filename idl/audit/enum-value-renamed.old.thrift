@@ -1,0 +1,4 @@
+enum Status {
+  ACTIVE = 1
+  GONE = 2
+}

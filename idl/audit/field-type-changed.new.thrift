@@ -1,0 +1,4 @@
+struct User {
+  1: required string name
+  2: optional i64 age
+}

@@ -1,0 +1,5 @@
+include "old2/geo.thrift"
+
+struct Route {
+  1: required list<geo.Point> points
+}

@@ -1,0 +1,5 @@
+namespace rs users.v2
+
+struct User {
+  1: required string name
+}

@@ -1,0 +1,4 @@
+struct Point {
+  1: required i32 x
+  2: required i32 y
+}

@@ -1,0 +1,3 @@
+service Log {
+  void write(1: string line)
+}

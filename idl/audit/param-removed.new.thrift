@@ -1,0 +1,3 @@
+service Search {
+  list<string> find(1: string query)
+}

@@ -1,0 +1,3 @@
+service Users {
+  string name(1: i64 id)
+}

@@ -1,0 +1,3 @@
+struct Event {
+  1: optional i64 at
+}

@@ -1,0 +1,3 @@
+struct Profile {
+  1: required string name
+} (thriftgen.reserved = "2")

@@ -1,0 +1,3 @@
+service Counter {
+  i64 next()
+}

@@ -1,0 +1,4 @@
+union Shape {
+  1: double circle
+  2: double square
+}

@@ -1,0 +1,5 @@
+typedef i32 UserId
+
+struct User {
+  1: required UserId id
+}
