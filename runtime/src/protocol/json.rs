@@ -1099,8 +1099,14 @@ impl OutputProtocol for JsonWriter<'_> {
             "-Infinity"
         } else {
             // Debug is the shortest text that reads back as the same bits
-            // (`1.0`, `0.1`, `1e100`, `-0.0`), all valid JSON numbers.
-            self.number(format_args!("{value:?}"));
+            // (`1.0`, `0.1`, `1e100`, `-0.0`), all valid JSON numbers;
+            // integral values lose their `.0`, as Apache's Python library
+            // writes them (`1`, `-0`).
+            let mut text = format!("{value:?}");
+            if text.ends_with(".0") {
+                text.truncate(text.len() - 2);
+            }
+            self.number(text);
             return Ok(());
         };
         self.string(special.as_bytes());
