@@ -228,11 +228,16 @@ impl JsonReader {
         }
     }
 
-    /// A reader of one value kept by [`InputProtocol::read_raw_value`].
-    fn kept_value(buf: Bytes) -> JsonReader {
-        let mut reader = JsonReader::new(buf);
-        reader.strings_as_text = true;
-        reader
+    /// The same reader, reading every `binary` as the string's own bytes
+    /// rather than as base64: for converting JSON into another protocol
+    /// ([`copy`](super::copy)) where the wire types alone must do, since a
+    /// JSON `"str"` is either text or base64 `binary` and only the IDL says
+    /// which. Text then comes through exactly; a real `binary` arrives as
+    /// its base64 text.
+    #[must_use]
+    pub fn text_strings(mut self) -> JsonReader {
+        self.strings_as_text = true;
+        self
     }
 
     #[inline]
@@ -741,7 +746,7 @@ impl InputProtocol for JsonReader {
 /// text or base64 `binary`: it is taken as text.
 pub(super) fn transcode<O: OutputProtocol>(value: &RawValue, output: &mut O) -> Result<()> {
     super::copy(
-        &mut JsonReader::kept_value(value.bytes().clone()),
+        &mut JsonReader::new(value.bytes().clone()).text_strings(),
         output,
         value.ttype(),
     )
