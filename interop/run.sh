@@ -10,7 +10,8 @@
 #   BIN_DIR              where thrift-test-server and thrift-test-client are
 #                        (default: $REPO/target/release; the argument wins)
 #   INTEROP_SELFTEST=1   check the suite itself: no Rust binaries needed
-#   INTEROP_PROTOCOLS    default "binary compact json"
+#   INTEROP_PROTOCOLS    default "binary compact json" ("binary compact" for
+#                        the self-test)
 #   INTEROP_TRANSPORTS   default "buffered framed header"
 #   CLIENT_TIMEOUT       seconds one client run may take (default 120)
 #   PORT_WAIT            seconds a server may take to listen (default 30)
@@ -27,7 +28,14 @@ LOGS="$OUT/logs"
 VENV=${INTEROP_VENV:-$OUT/venv}
 PY="$VENV/bin/python"
 SELFTEST=${INTEROP_SELFTEST:-0}
-PROTOCOLS=${INTEROP_PROTOCOLS:-binary compact json}
+# The self-test leaves json out by default: the Python library's JSON writer
+# writes NaN and the infinities as bare `nan`/`inf`, which its own reader
+# refuses (testDouble fails python -> python; our reader takes them).
+if [ "$SELFTEST" = 1 ]; then
+  PROTOCOLS=${INTEROP_PROTOCOLS:-binary compact}
+else
+  PROTOCOLS=${INTEROP_PROTOCOLS:-binary compact json}
+fi
 TRANSPORTS=${INTEROP_TRANSPORTS:-buffered framed header}
 CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-120}
 PORT_WAIT=${PORT_WAIT:-30}
