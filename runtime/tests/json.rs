@@ -77,10 +77,12 @@ fn message_header_and_end() {
     assert_eq!(r.remaining(), 0);
 }
 
+type WriteFn = dyn Fn(&mut JsonWriter<'_>) -> Result<()>;
+
 #[test]
 fn every_scalar_as_apache_writes_it() {
     #[rustfmt::skip]
-    let cases: Vec<(TType, Box<dyn Fn(&mut JsonWriter<'_>) -> Result<()>>, &str)> = vec![
+    let cases: Vec<(TType, Box<WriteFn>, &str)> = vec![
         (TType::Bool, Box::new(|o| o.write_bool(true)), r#"{"1":{"tf":1}}"#),
         (TType::I8, Box::new(|o| o.write_i8(i8::MIN)), r#"{"1":{"i8":-128}}"#),
         (TType::I16, Box::new(|o| o.write_i16(i16::MAX)), r#"{"1":{"i16":32767}}"#),
@@ -161,14 +163,17 @@ fn reads_what_apache_python_writes() {
         assert_eq!(got.to_bits(), want.to_bits(), "{text}");
     }
     // Raw control characters and raw UTF-8 in strings; `\/`; surrogate pairs.
-    let got = read_one("{\"1\":{\"str\":\"\u{0}\u{1f}é\\/\\ud83d\\ude00\\u00e9\"}}", |r| {
-        r.read_string()
-    })
+    let got = read_one(
+        "{\"1\":{\"str\":\"\u{0}\u{1f}é\\/\\ud83d\\ude00\\u00e9\"}}",
+        |r| r.read_string(),
+    )
     .unwrap();
     assert_eq!(got, "\u{0}\u{1f}é/😀é");
     // Base64 with and without padding.
     for text in ["AAH/", "AAE=", "AAE"] {
-        let got = read_one(&format!(r#"{{"1":{{"str":"{text}"}}}}"#), |r| r.read_binary());
+        let got = read_one(&format!(r#"{{"1":{{"str":"{text}"}}}}"#), |r| {
+            r.read_binary()
+        });
         assert!(got.is_ok(), "{text}");
     }
     // Whitespace between tokens.
@@ -195,7 +200,11 @@ fn numbers_out_of_range_are_errors() {
         ("i8", "-129", "-129 does not fit in an i8"),
         ("i16", "32768", "32768 does not fit in an i16"),
         ("i32", "2147483648", "2147483648 does not fit in an i32"),
-        ("i64", "9223372036854775808", "`9223372036854775808` is not an integer"),
+        (
+            "i64",
+            "9223372036854775808",
+            "`9223372036854775808` is not an integer",
+        ),
         ("i32", "1.5", "`1.5` is not an integer"),
         ("i32", "\"1\"", "expected an integer in JSON"),
         ("i32", "x", "expected an integer in JSON"),
@@ -220,7 +229,10 @@ fn numbers_out_of_range_are_errors() {
 #[test]
 fn malformed_json_is_an_error() {
     let cases = [
-        (r#"{"1":{"str":"\x"}}"#, "invalid escape `\\x` in a JSON string"),
+        (
+            r#"{"1":{"str":"\x"}}"#,
+            "invalid escape `\\x` in a JSON string",
+        ),
         (r#"{"1":{"str":"\u12G4"}}"#, "invalid \\u escape `\\u12G4`"),
         (
             r#"{"1":{"str":"\ud800x"}}"#,
@@ -230,7 +242,10 @@ fn malformed_json_is_an_error() {
             r#"{"1":{"str":"\ud800\u0041"}}"#,
             "high surrogate \\ud800 followed by \\u0041, not a low surrogate",
         ),
-        (r#"{"1":{"str":"\udc00"}}"#, "low surrogate \\udc00 without a high surrogate"),
+        (
+            r#"{"1":{"str":"\udc00"}}"#,
+            "low surrogate \\udc00 without a high surrogate",
+        ),
         (r#"{"1":{"str":"\u00"#, "unexpected end of input"),
         (r#"{"1":{"str":"abc"#, "unexpected end of input"),
         (r#"{"1" {"str":""}}"#, "expected `:`, found `{` in JSON"),
@@ -254,7 +269,9 @@ fn malformed_json_is_an_error() {
         ("AAA*", "invalid base64 character `*`"),
         ("AA=", "invalid base64: 3 characters"),
     ] {
-        let got = read_one(&format!(r#"{{"1":{{"str":"{text}"}}}}"#), |r| r.read_binary());
+        let got = read_one(&format!(r#"{{"1":{{"str":"{text}"}}}}"#), |r| {
+            r.read_binary()
+        });
         assert_eq!(error(got).1, want, "{text}");
     }
     // Invalid UTF-8, raw and escaped.
@@ -299,7 +316,10 @@ fn limits_are_errors() {
         error(with(r#""\n\n\n\n\n""#).read_string()).0,
         ProtocolErrorKind::SizeLimit
     );
-    assert_eq!(error(with(r#""AAAAAAAA""#).read_binary()).0, ProtocolErrorKind::SizeLimit);
+    assert_eq!(
+        error(with(r#""AAAAAAAA""#).read_binary()).0,
+        ProtocolErrorKind::SizeLimit
+    );
     assert_eq!(&with(r#""AAAA""#).read_binary().unwrap()[..], [0, 0, 0]);
     // Container counts: the limit, the bytes left, negative.
     assert_eq!(

@@ -177,7 +177,8 @@ impl Contexts {
                 format!("JSON nested deeper than {} arrays and objects", self.max),
             ));
         }
-        self.outer.push(std::mem::replace(&mut self.current, context));
+        self.outer
+            .push(std::mem::replace(&mut self.current, context));
         Ok(())
     }
 
@@ -737,7 +738,11 @@ impl InputProtocol for JsonReader {
         let skipped = self.skip_value(ttype);
         self.separator_read = false;
         skipped?;
-        Ok(RawValue::new(ProtocolId::Json, ttype, self.input.since(start)))
+        Ok(RawValue::new(
+            ProtocolId::Json,
+            ttype,
+            self.input.since(start),
+        ))
     }
 }
 

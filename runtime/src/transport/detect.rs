@@ -52,7 +52,10 @@ pub fn detect_dialect(bytes: &[u8]) -> Result<Option<Dialect>, TransportError> {
         super::ttheader::MAGIC => return Ok(Some(Dialect::TTHeader)),
         _ => {}
     }
-    if (b4 == 0x80 && b5 == 0x01) || (b4 == 0x82 && b5 & 0x1f == 1) || (b4 == b'[' && b5.is_ascii_digit()) {
+    if (b4 == 0x80 && b5 == 0x01)
+        || (b4 == 0x82 && b5 & 0x1f == 1)
+        || (b4 == b'[' && b5.is_ascii_digit())
+    {
         return Ok(Some(Dialect::Framed));
     }
     let head = i32_at(bytes, 0).unwrap_or_default() as usize;

@@ -120,7 +120,7 @@ impl Transport for TTHeader {
         out.put_u8(match info.protocol {
             ProtocolId::Binary => PROTOCOL_BINARY,
             ProtocolId::Compact => PROTOCOL_COMPACT,
-        ProtocolId::Json => PROTOCOL_JSON,
+            ProtocolId::Json => PROTOCOL_JSON,
             ProtocolId::Other(id) => id,
         });
         // At most MAX_TRANSFORMS.
