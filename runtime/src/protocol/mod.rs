@@ -181,9 +181,9 @@ pub trait InputProtocol {
     }
 
     /// Reads a value of type `ttype` and keeps its encoding (for
-    /// `keep_unknown_fields`). The binary and compact readers return a slice
-    /// of the input; this default, for other protocols, re-encodes the value
-    /// in the compact protocol.
+    /// `keep_unknown_fields`). The binary, compact and JSON readers return a
+    /// slice of the input; this default, for other protocols, re-encodes the
+    /// value in the compact protocol.
     ///
     /// # Errors
     ///
@@ -462,8 +462,8 @@ pub trait OutputProtocol {
     }
 
     /// A value kept by [`InputProtocol::read_raw_value`], after its field
-    /// header (or as a container element). The binary and compact writers
-    /// copy a value of their own protocol as it is; this default, and every
+    /// header (or as a container element). The binary, compact and JSON
+    /// writers copy a value of their own protocol as it is; this default, and every
     /// writer for a value of another protocol, re-encodes it
     /// ([`RawValue::transcode`]).
     ///
