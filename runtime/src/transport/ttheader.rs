@@ -44,7 +44,9 @@ const NAME: &str = "TTHeader";
 const PROTOCOL_BINARY: u8 = 0;
 /// `PROTOCOL ID` of the compact protocol.
 const PROTOCOL_COMPACT: u8 = 2;
-/// `PROTOCOL ID` of the JSON protocol (Apache THeader's number, used here too).
+/// `PROTOCOL ID` of the JSON protocol: THeader's number, which Kitex leaves
+/// unassigned (its ids are 0 binary, 2 compact, 3 compact v2, 4 protobuf), so
+/// only our own peers send JSON in TTHeader.
 const PROTOCOL_JSON: u8 = 1;
 
 const INFO_PADDING: u8 = 0x00;
