@@ -378,6 +378,15 @@ impl JsonReader {
         let max = self.input.limits().max_string_len;
         let mut out = Vec::new();
         loop {
+            // Copies the run up to the next quote or backslash at once.
+            let rest = self.input.rest();
+            let run = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\')
+                .unwrap_or(rest.len());
+            out.extend_from_slice(&rest[..run]);
+            self.input.advance(run);
+            check_len(out.len(), self.input.limits())?;
             let byte = self.input.u8()?;
             match byte {
                 b'"' => break,
