@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The interop matrix: our ThriftTest binaries against Apache Thrift's Python
-# library, both ways, for binary|compact x buffered|framed|header.
+# library, both ways, for binary|compact|json x buffered|framed|header (json
+# over buffered and framed only: the Python library's THeader has no JSON).
 #
 #   bash interop/run.sh [BIN_DIR]       after `cargo build --release --workspace`
 #   INTEROP_SELFTEST=1 bash interop/run.sh   Python client against Python server
@@ -9,7 +10,8 @@
 #   BIN_DIR              where thrift-test-server and thrift-test-client are
 #                        (default: $REPO/target/release; the argument wins)
 #   INTEROP_SELFTEST=1   check the suite itself: no Rust binaries needed
-#   INTEROP_PROTOCOLS    default "binary compact"
+#   INTEROP_PROTOCOLS    default "binary compact json" ("binary compact" for
+#                        the self-test)
 #   INTEROP_TRANSPORTS   default "buffered framed header"
 #   CLIENT_TIMEOUT       seconds one client run may take (default 120)
 #   PORT_WAIT            seconds a server may take to listen (default 30)
@@ -26,7 +28,14 @@ LOGS="$OUT/logs"
 VENV=${INTEROP_VENV:-$OUT/venv}
 PY="$VENV/bin/python"
 SELFTEST=${INTEROP_SELFTEST:-0}
-PROTOCOLS=${INTEROP_PROTOCOLS:-binary compact}
+# The self-test leaves json out by default: the Python library's JSON writer
+# writes NaN and the infinities as bare `nan`/`inf`, which its own reader
+# refuses (testDouble fails python -> python; our reader takes them).
+if [ "$SELFTEST" = 1 ]; then
+  PROTOCOLS=${INTEROP_PROTOCOLS:-binary compact}
+else
+  PROTOCOLS=${INTEROP_PROTOCOLS:-binary compact json}
+fi
 TRANSPORTS=${INTEROP_TRANSPORTS:-buffered framed header}
 CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-120}
 PORT_WAIT=${PORT_WAIT:-30}
@@ -93,6 +102,12 @@ start_server() {
 
 # --- the matrix ----------------------------------------------------------------
 
+# supported PROTOCOL TRANSPORT: whether the Python library speaks the pair
+# (its THeader carries binary and compact only).
+supported() {
+  [ "$1" != json ] || [ "$2" != header ]
+}
+
 rows=()
 passed=0
 failed=0
@@ -153,6 +168,7 @@ against_python_servers() {
   local -n client=$2
   for protocol in $PROTOCOLS; do
     for transport in $TRANSPORTS; do
+      supported "$protocol" "$transport" || continue
       port=$(free_port) || die "no free port"
       log="$LOGS/$tag-$protocol-$transport"
       start_server "$log.server.log" "${PY_SERVER[@]}" --port "$port" \
@@ -184,6 +200,7 @@ against_rust_server() {
   start_rust_server || say "thrift-test-server did not listen on port $rust_port"
   for protocol in $PROTOCOLS; do
     for transport in $TRANSPORTS; do
+      supported "$protocol" "$transport" || continue
       log="$LOGS/py-rust-$protocol-$transport.client.log"
       if ! kill -0 "$rust_pid" 2> /dev/null; then
         fail_row "python -> rust" "$protocol" "$transport" \

@@ -9,7 +9,7 @@
 
 use thriftgen_fuzz::{chunks, TRANSPORT_LIMITS};
 use thriftgen_runtime::bytes::BytesMut;
-use thriftgen_runtime::protocol::{Binary, Compact, InputProtocol, Protocol};
+use thriftgen_runtime::protocol::{Binary, Compact, InputProtocol, Json, Protocol};
 use thriftgen_runtime::transport::{
     message_len, AnyTransport, Buffered, Detect, Dialect, Frame, Framed, Header, MessageScanner,
     ProtocolId, TTHeader, Transport, TransportErrorKind, TransportLimits,
@@ -105,7 +105,8 @@ fn reads_to_end(frame: &Frame) {
         let mut reader = P::reader(frame.payload.clone(), thriftgen_fuzz::LIMITS);
         let read = reader
             .read_message_begin()
-            .and_then(|_| reader.skip(TType::Struct));
+            .and_then(|_| reader.skip(TType::Struct))
+            .and_then(|()| reader.read_message_end());
         if read.is_ok() {
             assert_eq!(
                 reader.remaining(),
@@ -117,6 +118,7 @@ fn reads_to_end(frame: &Frame) {
     match frame.info.protocol {
         ProtocolId::Binary => go::<Binary>(frame),
         ProtocolId::Compact => go::<Compact>(frame),
+        ProtocolId::Json => go::<Json>(frame),
         ProtocolId::Other(_) => {}
     }
 }

@@ -17,7 +17,7 @@ use thriftgen_fuzz::{LIMITS, TRANSPORT_LIMITS};
 use thriftgen_runtime::__private::Reply;
 use thriftgen_runtime::bytes::{Bytes, BytesMut};
 use thriftgen_runtime::protocol::{
-    Binary, Compact, InputProtocol, Protocol, ProtocolErrorKind, ProtocolId,
+    Binary, Compact, InputProtocol, Json, Protocol, ProtocolErrorKind, ProtocolId,
 };
 use thriftgen_runtime::service::{CallContext, ProcessError, Processed, Processor};
 use thriftgen_runtime::transport::{AnyTransport, Detect, Headers, Transport};
@@ -165,6 +165,7 @@ fn serve_as(protocol: ProtocolId, message: Bytes) -> Option<Bytes> {
     match protocol {
         ProtocolId::Binary => serve::<Binary>(message),
         ProtocolId::Compact => serve::<Compact>(message),
+        ProtocolId::Json => serve::<Json>(message),
         ProtocolId::Other(_) => None,
     }
 }
@@ -180,6 +181,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     // The client's side: these bytes as a reply.
     let _ = read_reply::<Binary>(bytes.clone(), method);
     let _ = read_reply::<Compact>(bytes.clone(), method);
+    let _ = read_reply::<Json>(bytes.clone(), method);
     if mode & 2 == 0 {
         let protocol = if mode & 1 == 0 {
             ProtocolId::Binary

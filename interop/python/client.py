@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """ThriftTest client on the Apache Python library, for the interop suite.
 
-    client.py --host 127.0.0.1 --port 9090 --protocol binary|compact \\
+    client.py --host 127.0.0.1 --port 9090 --protocol binary|compact|json \\
               --transport buffered|framed|header
 
 Calls every ThriftTest method with demanding values and checks each answer
@@ -586,6 +586,8 @@ def main():
     parser.add_argument("--only", action="append", help="run only this method (repeatable)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print tracebacks")
     args = parser.parse_args()
+    if args.protocol == "json" and args.transport == "header":
+        parser.error("the Python library's THeader carries binary and compact only, not json")
 
     print(
         "client: %s:%d, %s over %s" % (args.host, args.port, args.protocol, args.transport),

@@ -8,7 +8,7 @@ writes it to target/interop/gen-py; `INTEROP_GEN_PY` points elsewhere.
 import os
 import sys
 
-PROTOCOLS = ("binary", "compact")
+PROTOCOLS = ("binary", "compact", "json")
 TRANSPORTS = ("buffered", "framed", "header")
 
 
@@ -23,6 +23,7 @@ def add_generated_code_to_path():
 def header_protocol_id(protocol):
     from thrift.transport.THeaderTransport import THeaderSubprotocolID
 
+    # The Python library's THeader knows binary and compact only (no JSON).
     return {"binary": THeaderSubprotocolID.BINARY, "compact": THeaderSubprotocolID.COMPACT}[protocol]
 
 
@@ -32,10 +33,12 @@ def plain_protocol_factory(protocol):
     Binary is strict both ways, so a peer that writes the old unversioned
     message header is caught here rather than accepted.
     """
-    from thrift.protocol import TBinaryProtocol, TCompactProtocol
+    from thrift.protocol import TBinaryProtocol, TCompactProtocol, TJSONProtocol
 
     if protocol == "binary":
         return TBinaryProtocol.TBinaryProtocolFactory(strictRead=True, strictWrite=True)
+    if protocol == "json":
+        return TJSONProtocol.TJSONProtocolFactory()
     return TCompactProtocol.TCompactProtocolFactory()
 
 

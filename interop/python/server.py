@@ -3,7 +3,7 @@
 
 Serves one dialect, chosen on the command line, on 127.0.0.1:
 
-    server.py --port 9090 --protocol binary|compact --transport buffered|framed|header
+    server.py --port 9090 --protocol binary|compact|json --transport buffered|framed|header
 
 The handler behaves as idl/ThriftTest.thrift documents. With
 `--transport header` the server accepts THeader frames only, and only with
@@ -218,6 +218,8 @@ def main():
     parser.add_argument("--server", choices=("threaded", "simple"), default="threaded")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every call")
     args = parser.parse_args()
+    if args.protocol == "json" and args.transport == "header":
+        parser.error("the Python library's THeader carries binary and compact only, not json")
 
     logging.basicConfig(level=logging.WARNING, format="server: %(levelname)s %(message)s")
     logging.getLogger().addFilter(QuietExpectedFailures())

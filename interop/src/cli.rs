@@ -2,13 +2,15 @@
 
 use thriftgen_runtime::transport::{Dialect, ProtocolId};
 
-/// `--protocol binary|compact`.
+/// `--protocol binary|compact|json`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Protocol {
     /// The binary protocol (strict).
     Binary,
     /// The compact protocol.
     Compact,
+    /// Apache's JSON protocol.
+    Json,
 }
 
 impl From<Protocol> for ProtocolId {
@@ -16,6 +18,7 @@ impl From<Protocol> for ProtocolId {
         match p {
             Protocol::Binary => ProtocolId::Binary,
             Protocol::Compact => ProtocolId::Compact,
+            Protocol::Json => ProtocolId::Json,
         }
     }
 }

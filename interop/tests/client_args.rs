@@ -40,12 +40,15 @@ fn help_shows_the_apache_defaults() {
     for transport in ["framed", "header", "ttheader"] {
         assert!(help.contains(transport), "no {transport} in:\n{help}");
     }
+    for protocol in ["compact", "json"] {
+        assert!(help.contains(protocol), "no {protocol} in:\n{help}");
+    }
 }
 
 #[test]
 fn rejects_what_it_does_not_know() {
     for args in [
-        &["--protocol", "json"][..],
+        &["--protocol", "xml"][..],
         &["--transport", "http"],
         &["--port", "65536"],
         &["--timeout", "5"], // testOneway needs more

@@ -5,7 +5,7 @@
 //! README has a five-minute tour. Layers, from the bytes up:
 //!
 //! - [`wire`]: type codes and message types;
-//! - [`protocol`]: binary and compact, readers and writers over byte
+//! - [`protocol`]: binary, compact and JSON, readers and writers over byte
 //!   buffers, with hard limits;
 //! - [`transport`]: framings (buffered, framed, THeader, TTHeader) and
 //!   per-connection detection, also over byte buffers;

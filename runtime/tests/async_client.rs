@@ -101,7 +101,7 @@ fn every_dialect_and_protocol_on_both_strategies() {
         ];
         for strategy in [pooled(4), multiplexed(2)] {
             for (dialect, framed_payload) in dialects {
-                for protocol in [ProtocolId::Binary, ProtocolId::Compact] {
+                for protocol in [ProtocolId::Binary, ProtocolId::Compact, ProtocolId::Json] {
                     let what = format!(
                         "{:?} {dialect:?} {protocol:?} framed {framed_payload}",
                         strategy.strategy

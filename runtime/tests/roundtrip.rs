@@ -5,7 +5,7 @@ use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use thriftgen_runtime::protocol::{
     ApplicationErrorKind, ApplicationException, BinaryReader, BinaryWriter, CompactReader,
-    CompactWriter, InputProtocol, OutputProtocol, Result,
+    CompactWriter, InputProtocol, JsonReader, JsonWriter, OutputProtocol, Result,
 };
 use thriftgen_runtime::TType;
 
@@ -182,6 +182,56 @@ proptest! {
     }
 
     #[test]
+    fn json_round_trips(fields in fields()) {
+        let mut out = BytesMut::new();
+        write_struct(&mut JsonWriter::new(&mut out), &fields).unwrap();
+        let mut reader = JsonReader::new(out.freeze());
+        prop_assert_eq!(read_struct(&mut reader, &fields).unwrap(), fields);
+        prop_assert_eq!(reader.remaining(), 0);
+    }
+
+    #[test]
+    fn json_skip_consumes_exactly_one_struct(fields in fields()) {
+        let mut out = BytesMut::new();
+        write_struct(&mut JsonWriter::new(&mut out), &fields).unwrap();
+        out.extend_from_slice(b"tail");
+        let mut reader = JsonReader::new(out.freeze());
+        reader.skip(TType::Struct).unwrap();
+        prop_assert_eq!(reader.remaining(), 4);
+    }
+
+    #[test]
+    fn json_converts_to_compact(fields in fields()) {
+        // Strings read as text (`text_strings`); a `binary` would come
+        // through as its base64: left out.
+        let fields: Vec<_> = fields
+            .into_iter()
+            .filter(|(_, v)| !matches!(v, Value::Binary(_)))
+            .collect();
+        let mut json = BytesMut::new();
+        write_struct(&mut JsonWriter::new(&mut json), &fields).unwrap();
+        let mut compact = BytesMut::new();
+        thriftgen_runtime::protocol::copy(
+            &mut JsonReader::new(json.freeze()).text_strings(),
+            &mut CompactWriter::new(&mut compact),
+            TType::Struct,
+        )
+        .unwrap();
+        let mut reader = CompactReader::new(compact.freeze());
+        prop_assert_eq!(read_struct(&mut reader, &fields).unwrap(), fields);
+    }
+
+    #[test]
+    fn random_json_never_panics(bytes in prop::collection::vec(
+        prop::sample::select(&b"[]{}\",:\\0123456789-+.eEtfrucbdniau ABlsmp"[..]), 0..200)
+    ) {
+        let bytes = Bytes::from(bytes);
+        let _ = JsonReader::new(bytes.clone()).read_message_begin();
+        let _ = JsonReader::new(bytes.clone()).skip(TType::Struct);
+        let _ = ApplicationException::read(&mut JsonReader::new(bytes));
+    }
+
+    #[test]
     fn skip_consumes_exactly_one_struct(fields in fields()) {
         for compact in [false, true] {
             let mut out = BytesMut::new();
@@ -212,7 +262,9 @@ proptest! {
         let _ = BinaryReader::new(bytes.clone()).skip(TType::Struct);
         let _ = CompactReader::new(bytes.clone()).read_message_begin();
         let _ = CompactReader::new(bytes.clone()).skip(TType::Struct);
-        let _ = ApplicationException::read(&mut CompactReader::new(bytes));
+        let _ = ApplicationException::read(&mut CompactReader::new(bytes.clone()));
+        let _ = JsonReader::new(bytes.clone()).read_message_begin();
+        let _ = JsonReader::new(bytes).skip(TType::Struct);
     }
 }
 

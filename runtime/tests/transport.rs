@@ -5,7 +5,8 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use proptest::prelude::*;
 use thriftgen_runtime::protocol::{
-    BinaryWriter, CompactWriter, MessageHeader, OutputProtocol, Result as ProtocolResult,
+    BinaryWriter, CompactWriter, JsonWriter, MessageHeader, OutputProtocol,
+    Result as ProtocolResult,
 };
 use thriftgen_runtime::transport::{
     detect_dialect, message_len, AnyTransport, Buffered, Detect, Dialect, Frame, FrameInfo, Framed,
@@ -20,7 +21,7 @@ const DIALECTS: [Dialect; 4] = [
     Dialect::Header,
     Dialect::TTHeader,
 ];
-const PROTOCOLS: [ProtocolId; 2] = [ProtocolId::Binary, ProtocolId::Compact];
+const PROTOCOLS: [ProtocolId; 3] = [ProtocolId::Binary, ProtocolId::Compact, ProtocolId::Json];
 
 // ---------------------------------------------------------------------------
 // Messages to frame
@@ -42,31 +43,42 @@ fn write_call<O: OutputProtocol>(
     o.write_struct_begin("Args")?;
     o.write_field_begin(TType::Bool, 1)?;
     o.write_bool(true)?;
+    o.write_field_end()?;
     o.write_field_begin(TType::I8, 2)?;
     o.write_i8(-3)?;
+    o.write_field_end()?;
     o.write_field_begin(TType::I16, 3)?;
     o.write_i16(300)?;
+    o.write_field_end()?;
     o.write_field_begin(TType::I32, 40)?;
     o.write_i32(-70_000)?;
+    o.write_field_end()?;
     o.write_field_begin(TType::I64, 41)?;
     o.write_i64(i64::MIN)?;
+    o.write_field_end()?;
     o.write_field_begin(TType::Double, 42)?;
     o.write_double(1.5)?;
+    o.write_field_end()?;
     o.write_field_begin(TType::String, 43)?;
     o.write_string("héllo")?;
+    o.write_field_end()?;
     o.write_field_begin(TType::String, 44)?;
     o.write_binary(&vec![0xab; blob])?;
+    o.write_field_end()?;
     o.write_field_begin(TType::Uuid, 45)?;
     o.write_uuid(&[7; 16])?;
+    o.write_field_end()?;
     o.write_field_begin(TType::List, 46)?;
     o.write_list_begin(TType::Bool, 3)?;
     for b in [true, false, true] {
         o.write_bool(b)?;
     }
     o.write_list_end()?;
+    o.write_field_end()?;
     o.write_field_begin(TType::Set, 47)?;
     o.write_set_begin(TType::I64, 0)?;
     o.write_set_end()?;
+    o.write_field_end()?;
     o.write_field_begin(TType::Map, 48)?;
     o.write_map_begin(TType::String, TType::List, 2)?;
     for key in ["a", "b"] {
@@ -76,21 +88,26 @@ fn write_call<O: OutputProtocol>(
             o.write_struct_begin("Inner")?;
             o.write_field_begin(TType::I32, 1)?;
             o.write_i32(i)?;
+            o.write_field_end()?;
             o.write_field_begin(TType::Struct, 2)?;
             o.write_struct_begin("Leaf")?;
             o.write_field_begin(TType::Double, 1)?;
             o.write_double(-0.25)?;
+            o.write_field_end()?;
             o.write_field_stop()?;
             o.write_struct_end()?;
+            o.write_field_end()?;
             o.write_field_stop()?;
             o.write_struct_end()?;
         }
         o.write_list_end()?;
     }
     o.write_map_end()?;
+    o.write_field_end()?;
     o.write_field_begin(TType::Map, 49)?;
     o.write_map_begin(TType::I32, TType::Double, 0)?;
     o.write_map_end()?;
+    o.write_field_end()?;
     o.write_field_stop()?;
     o.write_struct_end()?;
     o.write_message_end()
@@ -101,6 +118,7 @@ fn put_call(out: &mut BytesMut, protocol: ProtocolId, seqid: i32, blob: usize) {
     let written = match protocol {
         ProtocolId::Binary => write_call(&mut BinaryWriter::new(out), "echo", seqid, blob),
         ProtocolId::Compact => write_call(&mut CompactWriter::new(out), "echo", seqid, blob),
+        ProtocolId::Json => write_call(&mut JsonWriter::new(out), "echo", seqid, blob),
         other => panic!("no writer for {other:?}"),
     };
     written.expect("the test message is valid");
@@ -938,7 +956,16 @@ fn unknown_transform_id_is_an_error() {
 
 #[test]
 fn unknown_protocol_id_is_an_error() {
-    for id in [0x01, 0x03, 0x04] {
+    // 1 is JSON (Apache THeader's number, used for TTHeader too).
+    assert_eq!(
+        theader(&[0x01, 0x00]).unwrap().unwrap().info.protocol,
+        ProtocolId::Json
+    );
+    assert_eq!(
+        ttheader(&[0x01, 0x00]).unwrap().unwrap().info.protocol,
+        ProtocolId::Json
+    );
+    for id in [0x03, 0x04, 0x05] {
         let err = theader(&[id, 0x00]).unwrap_err();
         assert_eq!(err.kind(), TransportErrorKind::UnsupportedProtocol);
         assert_eq!(

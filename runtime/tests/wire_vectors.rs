@@ -1,4 +1,4 @@
-//! Exact bytes for the binary and compact protocols.
+//! Exact bytes for the binary, compact and JSON protocols.
 //!
 //! The kitchen-sink message is written by our writers and compared with the
 //! bytes Apache's Python library wrote for the same calls
@@ -12,8 +12,8 @@
 
 use bytes::{Bytes, BytesMut};
 use thriftgen_runtime::protocol::{
-    BinaryReader, BinaryWriter, CompactReader, CompactWriter, InputProtocol, MessageHeader,
-    OutputProtocol, Result,
+    BinaryReader, BinaryWriter, CompactReader, CompactWriter, InputProtocol, JsonReader,
+    JsonWriter, MessageHeader, OutputProtocol, Result,
 };
 use thriftgen_runtime::{MessageType, TType};
 
@@ -136,27 +136,38 @@ fn read_sample<I: InputProtocol>(i: &mut I) {
     i.read_struct_begin().unwrap();
     expect_field(i, TType::Bool, 1);
     assert!(i.read_bool().unwrap());
+    i.read_field_end().unwrap();
     expect_field(i, TType::Bool, 2);
     assert!(!i.read_bool().unwrap());
+    i.read_field_end().unwrap();
     expect_field(i, TType::I8, 3);
     assert_eq!(i.read_i8().unwrap(), -1);
+    i.read_field_end().unwrap();
     expect_field(i, TType::I16, 4);
     assert_eq!(i.read_i16().unwrap(), -300);
+    i.read_field_end().unwrap();
     expect_field(i, TType::I32, 5);
     assert_eq!(i.read_i32().unwrap(), 100_000);
+    i.read_field_end().unwrap();
     expect_field(i, TType::I64, 6);
     assert_eq!(i.read_i64().unwrap(), -1);
+    i.read_field_end().unwrap();
     expect_field(i, TType::I64, 7);
     assert_eq!(i.read_i64().unwrap(), i64::MAX);
+    i.read_field_end().unwrap();
     expect_field(i, TType::Double, 8);
     assert_eq!(i.read_double().unwrap(), 1.5);
+    i.read_field_end().unwrap();
     expect_field(i, TType::Double, 9);
     let z = i.read_double().unwrap();
     assert!(z == 0.0 && z.is_sign_negative());
+    i.read_field_end().unwrap();
     expect_field(i, TType::String, 10);
     assert_eq!(i.read_string().unwrap(), "héllo ☃");
+    i.read_field_end().unwrap();
     expect_field(i, TType::String, 11);
     assert_eq!(i.read_binary().unwrap(), Bytes::from_static(&[0, 1, 0xff]));
+    i.read_field_end().unwrap();
     expect_field(i, TType::List, 12);
     let l = i.read_list_begin().unwrap();
     assert_eq!((l.element, l.len), (TType::I32, 3));
@@ -169,6 +180,7 @@ fn read_sample<I: InputProtocol>(i: &mut I) {
         [1, -2, 3]
     );
     i.read_list_end().unwrap();
+    i.read_field_end().unwrap();
     expect_field(i, TType::List, 13);
     let l = i.read_list_begin().unwrap();
     assert_eq!((l.element, l.len), (TType::Bool, 2));
@@ -177,6 +189,7 @@ fn read_sample<I: InputProtocol>(i: &mut I) {
         [true, false]
     );
     i.read_list_end().unwrap();
+    i.read_field_end().unwrap();
     expect_field(i, TType::Set, 14);
     let s = i.read_set_begin().unwrap();
     assert_eq!((s.element, s.len), (TType::String, 2));
@@ -185,6 +198,7 @@ fn read_sample<I: InputProtocol>(i: &mut I) {
         ["a", "b"]
     );
     i.read_set_end().unwrap();
+    i.read_field_end().unwrap();
     expect_field(i, TType::Map, 15);
     let m = i.read_map_begin().unwrap();
     assert_eq!((m.key, m.value, m.len), (TType::String, TType::I64, 1));
@@ -193,32 +207,42 @@ fn read_sample<I: InputProtocol>(i: &mut I) {
         ("k".to_string(), 7)
     );
     i.read_map_end().unwrap();
+    i.read_field_end().unwrap();
     expect_field(i, TType::Map, 16);
     assert_eq!(i.read_map_begin().unwrap().len, 0);
     i.read_map_end().unwrap();
+    i.read_field_end().unwrap();
     expect_field(i, TType::Struct, 17);
     i.read_struct_begin().unwrap();
     expect_field(i, TType::I32, 1);
     assert_eq!(i.read_i32().unwrap(), 5);
+    i.read_field_end().unwrap();
     expect_field(i, TType::Bool, 20);
     assert!(i.read_bool().unwrap());
+    i.read_field_end().unwrap();
     expect_field(i, TType::Stop, 0);
     i.read_struct_end().unwrap();
+    i.read_field_end().unwrap();
     expect_field(i, TType::List, 18);
     let l = i.read_list_begin().unwrap();
     assert_eq!((l.element, l.len), (TType::I16, 20));
     let values: Vec<i16> = (0..20).map(|_| i.read_i16().unwrap()).collect();
     assert_eq!(values, (-10..10).collect::<Vec<i16>>());
     i.read_list_end().unwrap();
+    i.read_field_end().unwrap();
     expect_field(i, TType::I16, 40);
     assert_eq!(i.read_i16().unwrap(), 1);
+    i.read_field_end().unwrap();
     expect_field(i, TType::I32, -1);
     assert_eq!(i.read_i32().unwrap(), 42);
     // The rest is skipped, as a reader does with fields it does not know.
+    i.read_field_end().unwrap();
     expect_field(i, TType::List, 41);
     i.skip(TType::List).unwrap();
+    i.read_field_end().unwrap();
     expect_field(i, TType::Map, 42);
     i.skip(TType::Map).unwrap();
+    i.read_field_end().unwrap();
     expect_field(i, TType::Stop, 0);
     i.read_struct_end().unwrap();
     i.read_message_end().unwrap();
@@ -252,6 +276,19 @@ fn compact_kitchen_sink_matches_apache_python() {
     write_sample(&mut CompactWriter::new(&mut out)).unwrap();
     assert_eq!(out.as_ref(), hex("sample.compact.hex").as_slice());
     read_sample(&mut CompactReader::new(out.freeze()));
+}
+
+#[test]
+fn json_kitchen_sink_matches_apache_python() {
+    let mut out = BytesMut::new();
+    write_sample(&mut JsonWriter::new(&mut out)).unwrap();
+    let want = hex("sample.json.hex");
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(&want)
+    );
+    assert_eq!(out.as_ref(), want.as_slice());
+    read_sample(&mut JsonReader::new(out.freeze()));
 }
 
 /// A struct `{1: bool true, 2: i32 -2, 17: uuid, 3: string "hi"}`.
@@ -296,12 +333,16 @@ fn read_small<I: InputProtocol>(i: &mut I) {
     i.read_struct_begin().unwrap();
     expect_field(i, TType::Bool, 1);
     assert!(i.read_bool().unwrap());
+    i.read_field_end().unwrap();
     expect_field(i, TType::I32, 2);
     assert_eq!(i.read_i32().unwrap(), -2);
+    i.read_field_end().unwrap();
     expect_field(i, TType::Uuid, 17);
     assert_eq!(i.read_uuid().unwrap(), UUID);
+    i.read_field_end().unwrap();
     expect_field(i, TType::String, 3);
     assert_eq!(i.read_string().unwrap(), "hi");
+    i.read_field_end().unwrap();
     expect_field(i, TType::Stop, 0);
     i.read_struct_end().unwrap();
     assert_eq!(i.remaining(), 0);
@@ -318,6 +359,20 @@ fn small_struct_with_uuid_byte_by_byte() {
     write_small(&mut CompactWriter::new(&mut out)).unwrap();
     assert_eq!(out.as_ref(), SMALL_COMPACT);
     read_small(&mut CompactReader::new(out.freeze()));
+
+    // JSON: a uuid is its 8-4-4-4-12 text, type `uid` (Apache's
+    // thrift-json-protocol.md; the Python library of 0.22 has none).
+    let mut out = BytesMut::new();
+    write_small(&mut JsonWriter::new(&mut out)).unwrap();
+    assert_eq!(
+        std::str::from_utf8(&out).unwrap(),
+        concat!(
+            r#"{"1":{"tf":1},"2":{"i32":-2},"#,
+            r#""17":{"uid":"00112233-4455-6677-8899-aabbccddeeff"},"#,
+            r#""3":{"str":"hi"}}"#
+        )
+    );
+    read_small(&mut JsonReader::new(out.freeze()));
 }
 
 #[test]

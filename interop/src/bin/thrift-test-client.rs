@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! thrift-test-client [--host localhost] [--port 9090] \
-//!     [--protocol binary|compact] [--transport buffered|framed|header|ttheader]
+//!     [--protocol binary|compact|json] [--transport buffered|framed|header|ttheader]
 //! ```
 //!
 //! Calls every `ThriftTest` method (`idl/ThriftTest.thrift`) with demanding

@@ -1,6 +1,6 @@
 //! `thrift-test-server`: Apache Thrift's cross-language test service
 //! (`idl/ThriftTest.thrift`) with the semantics the cross tests expect.
-//! Every transport and protocol on one port; `ThriftTest:` and
+//! Every transport and protocol (binary, compact, JSON) on one port; `ThriftTest:` and
 //! `SecondService:` multiplexed names are served too, plain names go to
 //! `ThriftTest`. Over THeader and TTHeader it answers the interop suite's
 //! header check (`thriftgen_interop::headers`): byte-string headers in,

@@ -40,7 +40,8 @@ use tokio::sync::Semaphore;
 pub struct AsyncClientOptions {
     /// The framing (default: framed).
     pub dialect: Dialect,
-    /// The protocol (default: binary; only binary and compact are spoken).
+    /// The protocol (default: binary; binary, compact and
+    /// [`ProtocolId::Json`] are spoken).
     pub protocol: ProtocolId,
     /// TTHeader only: send each call's message framed inside the TTHeader
     /// payload (Kitex's `TTHeaderFramed`, Volo's default). Default `false`.

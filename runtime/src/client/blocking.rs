@@ -26,7 +26,8 @@ use std::time::Duration;
 pub struct ClientOptions {
     /// The framing (default: framed, what most servers accept).
     pub dialect: Dialect,
-    /// The protocol (default: binary).
+    /// The protocol (default: binary; [`ProtocolId::Json`] for Apache's JSON
+    /// protocol).
     pub protocol: ProtocolId,
     /// The longest wait for the connection (default 5 s).
     pub connect_timeout: Option<Duration>,

@@ -51,6 +51,20 @@ impl Input {
         self.buf.get(self.pos..).unwrap_or_default()
     }
 
+    /// The input from offset `start` on (empty past the end).
+    #[inline]
+    pub(super) fn rest_from(&self, start: usize) -> &[u8] {
+        self.buf.get(start..).unwrap_or_default()
+    }
+
+    /// `len` bytes from offset `start`, as a slice of the input (no copy),
+    /// cut short at the end of the input.
+    #[inline]
+    pub(super) fn slice(&self, start: usize, len: usize) -> Bytes {
+        let end = start.saturating_add(len).min(self.buf.len());
+        self.buf.slice(start.min(end)..end)
+    }
+
     /// Moves past `n` bytes of [`Input::rest`] (at most all of them).
     #[inline]
     pub(super) fn advance(&mut self, n: usize) {

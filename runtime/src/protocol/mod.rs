@@ -11,12 +11,14 @@ mod binary;
 mod compact;
 mod error;
 mod input;
+mod json;
 mod raw;
 
 pub use application_exception::{ApplicationErrorKind, ApplicationException};
 pub use binary::{BinaryReader, BinaryWriter};
 pub use compact::{CompactReader, CompactWriter};
 pub use error::{FieldStep, ProtocolError, ProtocolErrorKind};
+pub use json::{JsonReader, JsonWriter};
 pub use raw::{copy, RawValue, UnknownField, UnknownFields};
 
 use crate::wire::{MessageType, TType};
@@ -179,9 +181,9 @@ pub trait InputProtocol {
     }
 
     /// Reads a value of type `ttype` and keeps its encoding (for
-    /// `keep_unknown_fields`). The binary and compact readers return a slice
-    /// of the input; this default, for other protocols, re-encodes the value
-    /// in the compact protocol.
+    /// `keep_unknown_fields`). The binary, compact and JSON readers return a
+    /// slice of the input; this default, for other protocols, re-encodes the
+    /// value in the compact protocol.
     ///
     /// # Errors
     ///
@@ -304,6 +306,25 @@ impl Protocol for Compact {
     }
 }
 
+/// Apache's JSON protocol (`TJSONProtocol`), as a [`Protocol`]: slower and
+/// larger than [`Binary`] and [`Compact`], for peers that speak it (browsers,
+/// scripts).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Json;
+
+impl Protocol for Json {
+    type Reader = JsonReader;
+    type Writer<'a> = JsonWriter<'a>;
+
+    fn reader(message: Bytes, limits: Limits) -> JsonReader {
+        JsonReader::with_limits(message, limits)
+    }
+
+    fn writer(out: &mut BytesMut, limits: Limits) -> JsonWriter<'_> {
+        JsonWriter::with_limits(out, limits)
+    }
+}
+
 /// Which protocol a message is in, as frames name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProtocolId {
@@ -311,6 +332,9 @@ pub enum ProtocolId {
     Binary,
     /// The compact protocol.
     Compact,
+    /// Apache's JSON protocol (THeader protocol id 1); an unframed or framed
+    /// message in it starts with `[`.
+    Json,
     /// A protocol of one's own, by the number a framing of one's own (or a
     /// THeader/TTHeader protocol id) gives it; served with [`Protocols`].
     Other(u8),
@@ -328,7 +352,7 @@ pub trait ProtocolVisitor {
 }
 
 /// The protocols a server or client speaks, by [`ProtocolId`]: the standard
-/// ones ([`Standard`]: binary and compact), or those plus protocols of one's
+/// ones ([`Standard`]: binary, compact and JSON), or those plus protocols of one's
 /// own:
 ///
 /// ```ignore
@@ -348,7 +372,8 @@ pub trait Protocols: Send + Sync + 'static {
     fn visit<V: ProtocolVisitor>(&self, id: ProtocolId, visitor: V) -> Option<V::Output>;
 }
 
-/// Binary and compact.
+/// Binary, compact and JSON: a server speaking these answers each
+/// connection in the protocol it was spoken to in.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Standard;
 
@@ -358,6 +383,7 @@ impl Protocols for Standard {
         match id {
             ProtocolId::Binary => Some(visitor.visit::<Binary>()),
             ProtocolId::Compact => Some(visitor.visit::<Compact>()),
+            ProtocolId::Json => Some(visitor.visit::<Json>()),
             ProtocolId::Other(_) => None,
         }
     }
@@ -436,8 +462,8 @@ pub trait OutputProtocol {
     }
 
     /// A value kept by [`InputProtocol::read_raw_value`], after its field
-    /// header (or as a container element). The binary and compact writers
-    /// copy a value of their own protocol as it is; this default, and every
+    /// header (or as a container element). The binary, compact and JSON
+    /// writers copy a value of their own protocol as it is; this default, and every
     /// writer for a value of another protocol, re-encodes it
     /// ([`RawValue::transcode`]).
     ///

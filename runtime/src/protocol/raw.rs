@@ -80,6 +80,7 @@ impl RawValue {
                 output,
                 self.ttype,
             ),
+            ProtocolId::Json => super::json::transcode(self, output),
             ProtocolId::Other(id) => Err(ProtocolError::new(
                 ProtocolErrorKind::Unsupported,
                 format!("a value kept from protocol {id} cannot be written in another protocol"),

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Every connection speaks the dialect its first bytes show (buffered,
-//! framed, THeader or TTHeader; binary or compact) and gets replies in kind.
+//! framed, THeader or TTHeader; binary, compact or JSON) and gets replies in
+//! kind.
 //! Handlers run on the poller that read the request ([`Handlers::Inline`],
 //! the default: no hand-off, the fastest path, for handlers that never block)
 //! or on a bounded pool of worker threads ([`Handlers::Workers`], for
@@ -548,7 +549,7 @@ pub trait NewTransport: Send + Sync + 'static {
 }
 
 /// Every built-in dialect, detected per connection from its first bytes
-/// (buffered, framed, THeader, TTHeader; binary or compact).
+/// (buffered, framed, THeader, TTHeader; binary, compact or JSON).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AutoDetect;
 

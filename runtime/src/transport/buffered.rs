@@ -1,6 +1,8 @@
 //! Unframed ("buffered") messages: nothing on the wire says where a message
 //! ends, so [`MessageScanner`] walks its encoding (the message header, then
-//! one struct of any nesting) without decoding any value.
+//! one struct of any nesting) without decoding any value. A JSON message
+//! (first byte `[`) ends where its outermost array closes: the scanner counts
+//! brackets and braces outside strings.
 //!
 //! The scanner is resumable: when the bytes end inside a message it remembers
 //! the last value boundary it reached and the containers it is inside, so a
@@ -28,9 +30,15 @@ const COMPACT_ID: u8 = 0x82;
 const COMPACT_VERSION: u8 = 1;
 /// A varint of a 64-bit value takes at most 10 bytes.
 const MAX_VARINT_LEN: usize = 10;
+/// The first byte of a JSON message.
+const JSON_START: u8 = b'[';
+/// How deeply arrays and objects may nest in a JSON message: each Thrift
+/// level is at most two JSON levels (a field's object and its value's), and
+/// the message's own array is one more.
+const MAX_JSON_DEPTH: usize = 2 * MAX_MESSAGE_DEPTH + 1;
 
 /// Unframed messages, one after another, in the binary (strict or old
-/// non-strict) or the compact protocol.
+/// non-strict), the compact or the JSON protocol.
 ///
 /// Decoding walks each message to find its end; messages are limited to
 /// [`TransportLimits::max_frame_len`] bytes and [`MAX_MESSAGE_DEPTH`] levels.
@@ -72,6 +80,7 @@ impl Transport for Buffered {
         // A message is never empty: the scanner read at least its header.
         let protocol = match payload.first() {
             Some(&COMPACT_ID) => ProtocolId::Compact,
+            Some(&JSON_START) => ProtocolId::Json,
             _ => ProtocolId::Binary,
         };
         Ok(Some(Frame {
@@ -127,8 +136,8 @@ impl Transport for Buffered {
 ///
 /// # Errors
 ///
-/// When `buf` cannot start a binary or compact message, or the message breaks
-/// `max_len` or [`MAX_MESSAGE_DEPTH`].
+/// When `buf` cannot start a binary, compact or JSON message, or the message
+/// breaks `max_len` or [`MAX_MESSAGE_DEPTH`].
 pub fn message_len(buf: &[u8], max_len: usize) -> Result<Option<usize>, TransportError> {
     MessageScanner::new(max_len).scan(buf)
 }
@@ -138,6 +147,7 @@ pub fn message_len(buf: &[u8], max_len: usize) -> Result<Option<usize>, Transpor
 enum Encoding {
     Binary,
     Compact,
+    Json,
 }
 
 /// A struct or container the scanner is inside.
@@ -165,6 +175,9 @@ pub struct MessageScanner {
     encoding: Option<Encoding>,
     depth: usize,
     stack: [Level; MAX_MESSAGE_DEPTH],
+    /// JSON: inside a string, and just after a backslash in one.
+    in_string: bool,
+    escaped: bool,
 }
 
 /// Why a scanning step stopped.
@@ -198,6 +211,8 @@ impl MessageScanner {
             encoding: None,
             depth: 0,
             stack: [Level::Struct; MAX_MESSAGE_DEPTH],
+            in_string: false,
+            escaped: false,
         }
     }
 
@@ -206,6 +221,8 @@ impl MessageScanner {
         self.pos = 0;
         self.encoding = None;
         self.depth = 0;
+        self.in_string = false;
+        self.escaped = false;
     }
 
     /// How long the message at the start of `buf` is: `Ok(None)` while `buf`
@@ -228,6 +245,12 @@ impl MessageScanner {
     }
 
     fn run(&mut self, buf: &[u8]) -> Result<Option<usize>, TransportError> {
+        if self.encoding == Some(Encoding::Json)
+            || (self.encoding.is_none() && buf.first() == Some(&JSON_START))
+        {
+            self.encoding = Some(Encoding::Json);
+            return self.json(buf);
+        }
         let encoding = match self.encoding {
             Some(encoding) => encoding,
             None => {
@@ -255,6 +278,54 @@ impl MessageScanner {
         Ok(Some(self.pos))
     }
 
+    /// Walks a JSON message from where the last call stopped: the message
+    /// ends where the bracket at its start is closed. Only brackets and
+    /// braces outside strings count; whether the JSON is valid otherwise is
+    /// the protocol reader's business.
+    fn json(&mut self, buf: &[u8]) -> Result<Option<usize>, TransportError> {
+        let end = buf.len().min(self.max_len);
+        let bytes = buf.get(self.pos..end).unwrap_or_default();
+        for (i, &byte) in bytes.iter().enumerate() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if byte == b'\\' {
+                    self.escaped = true;
+                } else if byte == b'"' {
+                    self.in_string = false;
+                }
+                continue;
+            }
+            match byte {
+                b'"' => self.in_string = true,
+                b'[' | b'{' => {
+                    if self.depth >= MAX_JSON_DEPTH {
+                        return Err(TransportError::new(
+                            TransportErrorKind::DepthLimit,
+                            format!("JSON message nested deeper than {MAX_JSON_DEPTH} levels"),
+                        ));
+                    }
+                    self.depth += 1;
+                }
+                b']' | b'}' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 0 {
+                        return Ok(Some(self.pos + i + 1));
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.pos = end;
+        if buf.len() > self.max_len {
+            return Err(TransportError::new(
+                TransportErrorKind::FrameTooLarge,
+                format!("message is longer than the limit of {} bytes", self.max_len),
+            ));
+        }
+        Ok(None)
+    }
+
     /// Skips one field, element or stop at the current position. When the
     /// bytes end inside it, nothing is changed: the next call retries it.
     fn step(&mut self, buf: &[u8], encoding: Encoding) -> Result<(), Halt> {
@@ -265,6 +336,8 @@ impl MessageScanner {
             Level::Struct => match encoding {
                 Encoding::Binary => binary_field(&mut cursor)?,
                 Encoding::Compact => compact_field(&mut cursor)?,
+                // Walked by `json`, never step by step.
+                Encoding::Json => return Err(malformed("JSON is not walked by type")),
             },
             Level::List { left: 0, .. } | Level::Map { left: 0, .. } => None,
             Level::List { element, left } => {
@@ -463,7 +536,7 @@ fn message_header(cursor: &mut Cursor<'_>) -> Result<Encoding, Halt> {
         }
         other => Err(Halt::Invalid(TransportError::new(
             TransportErrorKind::UnsupportedProtocol,
-            format!("not a binary or compact message (first byte {other:#04x})"),
+            format!("not a binary, compact or JSON message (first byte {other:#04x})"),
         ))),
     }
 }
@@ -504,6 +577,7 @@ fn skip_value(cursor: &mut Cursor<'_>, encoding: Encoding, ttype: TType) -> Resu
     match encoding {
         Encoding::Binary => skip_binary(cursor, ttype),
         Encoding::Compact => skip_compact(cursor, ttype),
+        Encoding::Json => Err(malformed("JSON is not walked by type")),
     }
 }
 

@@ -4,10 +4,11 @@
 //!
 //! | first bytes | dialect |
 //! |---|---|
-//! | byte 0 is `0x80` (strict binary) or `0x82` (compact) | [`Buffered`] |
+//! | byte 0 is `0x80` (strict binary), `0x82` (compact) or `[` (JSON) | [`Buffered`] |
 //! | bytes 4..6 are `0x0FFF` | [`Header`] |
 //! | bytes 4..6 are `0x1000` | [`TTHeader`] |
 //! | bytes 4..6 are `0x80 0x01`, or byte 4 is `0x82` with compact version 1 | [`Framed`] |
+//! | bytes 4..6 are `[` and a digit (JSON: `[1,"name",...`) | [`Framed`] |
 //! | bytes 4..8 are an old non-strict name length that fits the frame length in bytes 0..4 | [`Framed`] |
 //! | bytes 0..4 are an old non-strict name length, followed by printable name bytes | [`Buffered`] |
 
@@ -36,7 +37,9 @@ pub fn detect_dialect(bytes: &[u8]) -> Result<Option<Dialect>, TransportError> {
         return Ok(None);
     };
     match first {
-        0x80 | 0x82 => return Ok(Some(Dialect::Buffered)),
+        // A JSON message: no other dialect starts with 0x5b (as a length,
+        // it would be over a gigabyte).
+        0x80 | 0x82 | b'[' => return Ok(Some(Dialect::Buffered)),
         // Every other dialect starts with a non-negative i32.
         0x81 | 0x83..=0xff => return Err(unknown(bytes)),
         _ => {}
@@ -49,7 +52,10 @@ pub fn detect_dialect(bytes: &[u8]) -> Result<Option<Dialect>, TransportError> {
         super::ttheader::MAGIC => return Ok(Some(Dialect::TTHeader)),
         _ => {}
     }
-    if (b4 == 0x80 && b5 == 0x01) || (b4 == 0x82 && b5 & 0x1f == 1) {
+    if (b4 == 0x80 && b5 == 0x01)
+        || (b4 == 0x82 && b5 & 0x1f == 1)
+        || (b4 == b'[' && b5.is_ascii_digit())
+    {
         return Ok(Some(Dialect::Framed));
     }
     let head = i32_at(bytes, 0).unwrap_or_default() as usize;

@@ -28,7 +28,7 @@ pub enum TransportErrorKind {
     UnknownDialect,
     /// A transform this implementation does not support (HMAC, snappy, ...).
     UnsupportedTransform,
-    /// A protocol id or message version other than binary or compact.
+    /// A protocol id or message version other than binary, compact or JSON.
     UnsupportedProtocol,
     /// A compressed payload that is not a valid zlib stream.
     Decompress,

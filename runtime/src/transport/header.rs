@@ -28,6 +28,8 @@ const NAME: &str = "THeader";
 const PROTOCOL_BINARY: u64 = 0;
 /// `PROTOCOL ID` of the compact protocol.
 const PROTOCOL_COMPACT: u64 = 2;
+/// `PROTOCOL ID` of the JSON protocol (Apache THeader's number).
+const PROTOCOL_JSON: u64 = 1;
 /// The info id of key/value headers.
 const INFO_KEYVALUE: u64 = 1;
 /// The most transforms one frame may list. The spec defines three; a long
@@ -59,6 +61,7 @@ impl Transport for Header {
         let protocol = match header.varint("protocol id")? {
             PROTOCOL_BINARY => ProtocolId::Binary,
             PROTOCOL_COMPACT => ProtocolId::Compact,
+            PROTOCOL_JSON => ProtocolId::Json,
             other => {
                 return Err(TransportError::new(
                     TransportErrorKind::UnsupportedProtocol,
@@ -149,6 +152,7 @@ fn protocol_id(protocol: ProtocolId) -> u64 {
     match protocol {
         ProtocolId::Binary => PROTOCOL_BINARY,
         ProtocolId::Compact => PROTOCOL_COMPACT,
+        ProtocolId::Json => PROTOCOL_JSON,
         ProtocolId::Other(id) => u64::from(id),
     }
 }

@@ -50,8 +50,10 @@ pub use crate::protocol::ProtocolId;
 // Told from the bytes of a message, which is the framings' business.
 impl ProtocolId {
     /// The protocol of an unframed message, from its first byte: `0x82` is
-    /// compact, `0x80` strict binary, and a first byte below `0x80` the start
-    /// of an old non-strict binary message's name length.
+    /// compact, `0x80` strict binary, `[` JSON, and any other first byte
+    /// below `0x80` the start of an old non-strict binary message's name
+    /// length. (A name length starting with `[`, `0x5b`, would be over a
+    /// gigabyte, beyond any frame limit.)
     ///
     /// # Errors
     ///
@@ -59,11 +61,12 @@ impl ProtocolId {
     pub fn of_message(first_byte: u8) -> Result<ProtocolId, TransportError> {
         match first_byte {
             0x82 => Ok(ProtocolId::Compact),
+            b'[' => Ok(ProtocolId::Json),
             // 0x80 strict, below it a non-strict name length.
             0x00..=0x80 => Ok(ProtocolId::Binary),
             other => Err(TransportError::new(
                 TransportErrorKind::UnsupportedProtocol,
-                format!("not a binary or compact message (first byte {other:#04x})"),
+                format!("not a binary, compact or JSON message (first byte {other:#04x})"),
             )),
         }
     }

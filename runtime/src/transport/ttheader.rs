@@ -44,6 +44,10 @@ const NAME: &str = "TTHeader";
 const PROTOCOL_BINARY: u8 = 0;
 /// `PROTOCOL ID` of the compact protocol.
 const PROTOCOL_COMPACT: u8 = 2;
+/// `PROTOCOL ID` of the JSON protocol: THeader's number, which Kitex leaves
+/// unassigned (its ids are 0 binary, 2 compact, 3 compact v2, 4 protobuf), so
+/// only our own peers send JSON in TTHeader.
+const PROTOCOL_JSON: u8 = 1;
 
 const INFO_PADDING: u8 = 0x00;
 const INFO_KEYVALUE: u8 = 0x01;
@@ -75,6 +79,7 @@ impl Transport for TTHeader {
         let protocol = match header.u8("protocol id")? {
             PROTOCOL_BINARY => ProtocolId::Binary,
             PROTOCOL_COMPACT => ProtocolId::Compact,
+            PROTOCOL_JSON => ProtocolId::Json,
             other => {
                 return Err(TransportError::new(
                     TransportErrorKind::UnsupportedProtocol,
@@ -117,6 +122,7 @@ impl Transport for TTHeader {
         out.put_u8(match info.protocol {
             ProtocolId::Binary => PROTOCOL_BINARY,
             ProtocolId::Compact => PROTOCOL_COMPACT,
+            ProtocolId::Json => PROTOCOL_JSON,
             ProtocolId::Other(id) => id,
         });
         // At most MAX_TRANSFORMS.

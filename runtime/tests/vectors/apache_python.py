@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the kitchen-sink message of `runtime/tests/wire_vectors.rs` with
 Apache Thrift's Python library (PyPI `thrift`, pure-Python protocols), in the
-binary and compact protocols, as hex. The Rust test compares our encoder's
+binary, compact and JSON protocols, as hex. The Rust test compares our encoder's
 bytes with these files, so the vectors come from an independent
 implementation.
 
@@ -14,7 +14,7 @@ implementation.
 import os
 
 from thrift.Thrift import TMessageType, TType
-from thrift.protocol import TBinaryProtocol, TCompactProtocol
+from thrift.protocol import TBinaryProtocol, TCompactProtocol, TJSONProtocol
 from thrift.transport import TTransport
 
 
@@ -110,6 +110,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 for name, factory in [
     ("binary", lambda t: TBinaryProtocol.TBinaryProtocol(t, strictRead=True, strictWrite=True)),
     ("compact", TCompactProtocol.TCompactProtocol),
+    ("json", TJSONProtocol.TJSONProtocol),
 ]:
     with open(os.path.join(here, f"sample.{name}.hex"), "w") as out:
         out.write(encode(factory) + "\n")
