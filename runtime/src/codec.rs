@@ -41,8 +41,11 @@ pub trait Codec {
     fn write_value<O: OutputProtocol>(value: &Self::Value, output: &mut O) -> Result<()>;
 }
 
-macro_rules! scalars {
-    ($($(#[$doc:meta])* $marker:ident: $value:ty = $ttype:ident, $read:ident, $write:ident;)*) => {$(
+/// The codecs of the types a reader and a writer method each handle:
+/// `write(*)` for a writer that takes the value (scalars), `write()` for one
+/// that takes a reference.
+macro_rules! leaves {
+    ($($(#[$doc:meta])* $marker:ident: $value:ty = $ttype:ident, $read:ident, $write:ident($($deref:tt)?);)*) => {$(
         $(#[$doc])*
         #[derive(Debug)]
         pub enum $marker {}
@@ -58,59 +61,33 @@ macro_rules! scalars {
 
             #[inline]
             fn write_value<O: OutputProtocol>(value: &$value, output: &mut O) -> Result<()> {
-                output.$write(*value)
+                output.$write($($deref)? value)
             }
         }
     )*};
 }
 
-scalars! {
+leaves! {
     /// `bool`.
-    Bool: bool = Bool, read_bool, write_bool;
+    Bool: bool = Bool, read_bool, write_bool(*);
     /// `i8` (`byte`).
-    I8: i8 = I8, read_i8, write_i8;
+    I8: i8 = I8, read_i8, write_i8(*);
     /// `i16`.
-    I16: i16 = I16, read_i16, write_i16;
+    I16: i16 = I16, read_i16, write_i16(*);
     /// `i32`.
-    I32: i32 = I32, read_i32, write_i32;
+    I32: i32 = I32, read_i32, write_i32(*);
     /// `i64`.
-    I64: i64 = I64, read_i64, write_i64;
+    I64: i64 = I64, read_i64, write_i64(*);
     /// `double`.
-    Double: f64 = Double, read_double, write_double;
-}
-
-macro_rules! by_reference {
-    ($($(#[$doc:meta])* $marker:ident: $value:ty = $ttype:ident, $read:ident, $write:ident;)*) => {$(
-        $(#[$doc])*
-        #[derive(Debug)]
-        pub enum $marker {}
-
-        impl Codec for $marker {
-            type Value = $value;
-            const TTYPE: TType = TType::$ttype;
-
-            #[inline]
-            fn read_value<I: InputProtocol>(input: &mut I) -> Result<$value> {
-                input.$read()
-            }
-
-            #[inline]
-            fn write_value<O: OutputProtocol>(value: &$value, output: &mut O) -> Result<()> {
-                output.$write(value)
-            }
-        }
-    )*};
-}
-
-by_reference! {
+    Double: f64 = Double, read_double, write_double(*);
     /// `string` as a `String`.
-    Str: String = String, read_string, write_string;
+    Str: String = String, read_string, write_string();
     /// `string` as a [`ByteString`] (zero-copy strings).
-    ByteStr: ByteString = String, read_byte_string, write_byte_string;
+    ByteStr: ByteString = String, read_byte_string, write_byte_string();
     /// `binary`, as [`Bytes`].
-    Binary: Bytes = String, read_binary, write_bytes;
+    Binary: Bytes = String, read_binary, write_bytes();
     /// `uuid`, as its 16 bytes.
-    Uuid: [u8; 16] = Uuid, read_uuid, write_uuid;
+    Uuid: [u8; 16] = Uuid, read_uuid, write_uuid();
 }
 
 /// Every generated struct, union and exception is its own codec.
