@@ -8,7 +8,8 @@
 //! - [`thrift_test`]: Apache Thrift's cross-language test service
 //!   (`idl/ThriftTest.thrift`), for interoperability with other
 //!   implementations;
-//! - [`headers`]: the THeader/TTHeader header check of the interop suite.
+//! - [`headers`]: the THeader/TTHeader header check of the interop suite;
+//! - [`test_server`]: the cross-test handler and server of `thrift-test-server`.
 
 mod generated_echo {
     include!(concat!(env!("OUT_DIR"), "/thriftgen/mod.rs"));
@@ -28,3 +29,4 @@ pub use generated_thrift_test::thrift_test;
 
 pub mod cli;
 pub mod headers;
+pub mod test_server;

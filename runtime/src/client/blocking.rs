@@ -278,7 +278,33 @@ impl<T: Transport, X: Protocols> Client<T, X> {
         method: &'static str,
         args: &A,
     ) -> Result<R::Ok, CallError<R::Err>> {
-        let seqid = self.send(method, MessageType::Call, args)?;
+        let name = self.name(method, ByteString::from_static);
+        self.call_named::<R, A>(name, method, args)
+    }
+
+    /// [`Client::call`] for a method name known only at run time (a
+    /// dynamic caller such as `thriftgen call`); the name is copied into
+    /// the message.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::call`].
+    pub fn call_method<R: Reply, A: Args>(
+        &mut self,
+        method: &str,
+        args: &A,
+    ) -> Result<R::Ok, CallError<R::Err>> {
+        let name = self.name(method, |m| ByteString::from(m.to_owned()));
+        self.call_named::<R, A>(name, method, args)
+    }
+
+    fn call_named<R: Reply, A: Args>(
+        &mut self,
+        name: ByteString,
+        method: &str,
+        args: &A,
+    ) -> Result<R::Ok, CallError<R::Err>> {
+        let seqid = self.send(name, MessageType::Call, args)?;
         match self.receive::<R>(method, seqid) {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(CallError::Service(e)),
@@ -299,13 +325,30 @@ impl<T: Transport, X: Protocols> Client<T, X> {
         method: &'static str,
         args: &A,
     ) -> Result<(), ClientError> {
-        self.send(method, MessageType::Oneway, args).map(drop)
+        let name = self.name(method, ByteString::from_static);
+        self.send(name, MessageType::Oneway, args).map(drop)
     }
 
-    fn name(&self, method: &'static str) -> ByteString {
+    /// [`Client::send_oneway`] for a method name known only at run time.
+    ///
+    /// # Errors
+    ///
+    /// When the call cannot be sent.
+    pub fn send_oneway_method<A: Args>(
+        &mut self,
+        method: &str,
+        args: &A,
+    ) -> Result<(), ClientError> {
+        let name = self.name(method, |m| ByteString::from(m.to_owned()));
+        self.send(name, MessageType::Oneway, args).map(drop)
+    }
+
+    /// The name a call of `method` carries: `service:method` when the
+    /// options name a service, otherwise `bare(method)`.
+    fn name<'m>(&self, method: &'m str, bare: impl FnOnce(&'m str) -> ByteString) -> ByteString {
         match &self.options.service_name {
             Some(service) => ByteString::from(format!("{service}:{method}")),
-            None => ByteString::from_static(method),
+            None => bare(method),
         }
     }
 
@@ -324,14 +367,14 @@ impl<T: Transport, X: Protocols> Client<T, X> {
 
     fn send<A: Args>(
         &mut self,
-        method: &'static str,
+        name: ByteString,
         kind: MessageType,
         args: &A,
     ) -> Result<i32, ClientError> {
         self.ready()?;
         self.seqid = self.seqid.wrapping_add(1);
         let header = MessageHeader {
-            name: self.name(method),
+            name,
             kind,
             seqid: self.seqid,
         };
@@ -364,7 +407,7 @@ impl<T: Transport, X: Protocols> Client<T, X> {
 
     fn receive<R: Reply>(
         &mut self,
-        method: &'static str,
+        method: &str,
         seqid: i32,
     ) -> Result<Result<R::Ok, R::Err>, ClientError> {
         let frame = loop {

@@ -1,5 +1,6 @@
 //! Protocol errors: what went wrong, and where in the value being read.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// What kind of problem a [`ProtocolError`] is.
@@ -27,13 +28,15 @@ pub enum ProtocolErrorKind {
     Unsupported,
 }
 
-/// Where an error happened: a field of a struct.
+/// Where an error happened: a field of a struct. Generated code names
+/// fields with `&'static str`s; code driven by an IDL read at run time (the
+/// `thriftgen-dynamic` crate) with owned strings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldStep {
     /// The struct's IDL name.
-    pub struct_name: &'static str,
+    pub struct_name: Cow<'static, str>,
     /// The field's IDL name.
-    pub field_name: &'static str,
+    pub field_name: Cow<'static, str>,
     /// The field's id.
     pub field_id: i16,
 }
@@ -79,8 +82,8 @@ impl ProtocolError {
     /// A `required` field that was absent.
     #[cold]
     pub fn missing(
-        struct_name: &'static str,
-        field_name: &'static str,
+        struct_name: impl fmt::Display,
+        field_name: impl fmt::Display,
         field_id: i16,
     ) -> ProtocolError {
         ProtocolError::new(
@@ -130,13 +133,13 @@ impl ProtocolError {
     #[cold]
     pub fn in_field(
         mut self,
-        struct_name: &'static str,
-        field_name: &'static str,
+        struct_name: impl Into<Cow<'static, str>>,
+        field_name: impl Into<Cow<'static, str>>,
         field_id: i16,
     ) -> Self {
         self.0.path.push(FieldStep {
-            struct_name,
-            field_name,
+            struct_name: struct_name.into(),
+            field_name: field_name.into(),
             field_id,
         });
         self

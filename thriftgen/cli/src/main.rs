@@ -1,6 +1,7 @@
 //! `thriftgen`: checks Thrift IDL files, generates Rust from them, scaffolds
-//! service crates and audits IDL changes.
+//! service crates, audits IDL changes and calls services from their IDL.
 
+mod call;
 mod new;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -13,7 +14,8 @@ use thriftgen::diag::{Format, Renderer};
 ///
 /// Exit status: 0 when every file is valid (warnings allowed), 1 when any
 /// error was reported, 2 on a usage error. `audit` exits 1 on a breaking
-/// change and 2 when a version does not check.
+/// change and 2 when a version does not check; `call` has its own (see
+/// `thriftgen call --help`).
 #[derive(Parser, Debug)]
 #[command(name = "thriftgen", version, about, long_about, max_term_width = 100)]
 struct Cli {
@@ -76,6 +78,25 @@ enum Command {
     /// breaks compatibility, 2 when OLD or NEW does not check (its errors are
     /// printed) or on a usage error.
     Audit(AuditArgs),
+    /// Call a method of a running service from its IDL, with JSON arguments,
+    /// printing the result as JSON; no generated code is needed.
+    ///
+    /// The arguments are a JSON object by parameter name: `thriftgen call
+    /// --idl svc.thrift --addr 127.0.0.1:9090 Users.get '{"id": 7}'`. Unknown
+    /// or ill-typed arguments, and `required` ones left out, are errors before
+    /// anything is sent. `binary` is base64, enums are names (or numbers),
+    /// maps whose keys are not strings are lists of `[key, value]` pairs (see
+    /// the guide, "Calling any service"). A `oneway` method returns as soon
+    /// as the call is sent, printing nothing; a `void` one prints `null`.
+    ///
+    /// Exit status: 0 when the method returned (its result on standard
+    /// output); 1 when it threw one of its declared exceptions (printed on
+    /// standard output as `{"exception": TYPE, "field": NAME, "value":
+    /// {...}}`); 2 when nothing was sent (usage error, IDL errors, unknown
+    /// method, bad arguments); 3 when the server answered with an application
+    /// exception (unknown method, a failing handler, ...); 4 when there was
+    /// no valid answer (connection refused or lost, timeout, bad reply).
+    Call(call::CallArgs),
 }
 
 #[derive(Args, Debug)]
@@ -272,6 +293,7 @@ fn main() -> ExitCode {
         Command::Gen(args) => gen(args),
         Command::New(args) => new_crate(args),
         Command::Audit(args) => audit(args),
+        Command::Call(args) => call::call(args, &call::renderer(auto_color())),
     }
 }
 
