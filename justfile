@@ -42,7 +42,7 @@ demo:
 # Our ThriftTest server and client against Apache Thrift's Python library
 # (installs thrift-compiler and a Python venv if missing; see interop/README.md).
 interop:
-    cargo build --release -p thriftgen-interop
+    cargo build --release -p thriftgen-interop -p thriftgen-cli
     bash interop/run.sh
 
 # The echo server against raw-echo and Volo with ../shared/bench's load

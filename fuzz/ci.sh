@@ -3,7 +3,7 @@
 # then fuzzes each target briefly. Exits non-zero on any crash, leak,
 # timeout or out-of-memory.
 #
-#   bash fuzz/ci.sh              # 15 s per target (9 targets: about 2.5 min)
+#   bash fuzz/ci.sh              # 15 s per target (10 targets: about 3 min)
 #   FUZZ_SECONDS=5 bash fuzz/ci.sh
 #
 # Needs the nightly toolchain (`rustup toolchain install nightly`); installs
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 seconds=${FUZZ_SECONDS:-15}
-targets=(skip_binary skip_compact skip_json decode_generated roundtrip framing server_call idl_check idl_structured)
+targets=(skip_binary skip_compact skip_json decode_generated dynamic_decode roundtrip framing server_call idl_check idl_structured)
 limits=(-rss_limit_mb=512 -malloc_limit_mb=64 -dict=thrift.dict -timeout=10)
 # AddressSanitizer's quarantine (256 MiB by default) counts towards the RSS
 # limit; the IDL targets allocate enough to fill it and trip 512 MiB with

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The interop matrix: our ThriftTest binaries against Apache Thrift's Python
 # library, both ways, for binary|compact|json x buffered|framed|header (json
-# over buffered and framed only: the Python library's THeader has no JSON).
+# over buffered and framed only: the Python library's THeader has no JSON);
+# and `thriftgen call` (interop/python/call_client.py drives it) against the
+# Python server over the same combinations.
 #
 #   bash interop/run.sh [BIN_DIR]       after `cargo build --release --workspace`
 #   INTEROP_SELFTEST=1 bash interop/run.sh   Python client against Python server
 #
 # Environment:
-#   BIN_DIR              where thrift-test-server and thrift-test-client are
+#   BIN_DIR              where thrift-test-server, thrift-test-client and
+#                        thriftgen are
 #                        (default: $REPO/target/release; the argument wins)
 #   INTEROP_SELFTEST=1   check the suite itself: no Rust binaries needed
 #   INTEROP_PROTOCOLS    default "binary compact json" ("binary compact" for
@@ -161,8 +164,12 @@ RUST_SERVER=("$BIN_DIR/thrift-test-server")
 # shellcheck disable=SC2034 # used through a nameref
 RUST_CLIENT=("$BIN_DIR/thrift-test-client" --host 127.0.0.1)
 
+# shellcheck disable=SC2034 # used through a nameref
+CALL_CLIENT=("$PY" "$REPO/interop/python/call_client.py" --thriftgen "$BIN_DIR/thriftgen"
+  --idl "$REPO/idl/ThriftTest.thrift" --host 127.0.0.1)
+
 # Every combination against a Python server started for it; the client is
-# PY_CLIENT or RUST_CLIENT, named by $2.
+# PY_CLIENT, RUST_CLIENT or CALL_CLIENT, named by $2.
 against_python_servers() {
   local direction=$1 tag=$3 protocol transport port log
   local -n client=$2
@@ -225,7 +232,7 @@ against_rust_server() {
 # --- main ------------------------------------------------------------------------
 
 if [ "$SELFTEST" != 1 ]; then
-  for bin in thrift-test-server thrift-test-client; do
+  for bin in thrift-test-server thrift-test-client thriftgen; do
     [ -x "$BIN_DIR/$bin" ] \
       || die "no $BIN_DIR/$bin: run \`cargo build --release --workspace\` first (or INTEROP_SELFTEST=1 to check the suite alone)"
   done
@@ -245,6 +252,8 @@ else
   against_rust_server
   say "$BIN_DIR/thrift-test-client against the Python server"
   against_python_servers "rust -> python" RUST_CLIENT rust-py
+  say "$BIN_DIR/thriftgen call against the Python server"
+  against_python_servers "call -> python" CALL_CLIENT call-py
 fi
 
 echo

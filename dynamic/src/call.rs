@@ -59,6 +59,12 @@ impl<'s> Method<'s> {
         self.schema.def_name(self.service)
     }
 
+    /// The definition of the service it was looked up through (its `name`
+    /// is the bare name a multiplexing server registers it under).
+    pub fn service_def(&self) -> &'s Def {
+        self.service
+    }
+
     /// The service that declares it (a base service for an inherited one).
     pub fn declared_in(&self) -> String {
         self.schema.def_name(self.owner)

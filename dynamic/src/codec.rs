@@ -90,13 +90,6 @@ pub(crate) fn read_struct<I: InputProtocol>(
         if header.ttype == TType::Stop {
             break;
         }
-        variants += 1;
-        if shape.kind == ShapeKind::Union && variants > 1 {
-            return Err(ProtocolError::invalid(format!(
-                "union `{}` has more than one field set",
-                shape.name
-            )));
-        }
         match shape.field(header.id) {
             Some(field) if schema.ttype(field.ty) == header.ttype => {
                 let value = read_value(schema, field.ty, input).map_err(|e| {
@@ -105,6 +98,14 @@ pub(crate) fn read_struct<I: InputProtocol>(
                 out.insert(header.id, value);
             }
             _ => input.skip(header.ttype)?,
+        }
+        // After the value, as generated code counts a union's variants.
+        variants += 1;
+        if shape.kind == ShapeKind::Union && variants > 1 {
+            return Err(ProtocolError::invalid(format!(
+                "union `{}` has more than one field set",
+                shape.name
+            )));
         }
         input.read_field_end()?;
     }

@@ -36,7 +36,9 @@ pub(crate) struct CallArgs {
     #[arg(long, value_name = "HOST:PORT", required_unless_present = "list")]
     addr: Option<String>,
 
-    /// The framing the server speaks.
+    /// The framing the server speaks. `ttheader-framed` is TTHeader with the
+    /// message framed inside (what Kitex calls TTHeaderFramed, and Volo's
+    /// default codec sends).
     #[arg(long, value_enum, default_value_t = TransportArg::Framed)]
     transport: TransportArg,
 
@@ -87,6 +89,7 @@ enum TransportArg {
     Buffered,
     Header,
     Ttheader,
+    TtheaderFramed,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -145,28 +148,30 @@ pub(crate) fn call(args: CallArgs, renderer: &Renderer) -> ExitCode {
         TransportArg::Framed => Dialect::Framed,
         TransportArg::Buffered => Dialect::Buffered,
         TransportArg::Header => Dialect::Header,
-        TransportArg::Ttheader => Dialect::TTHeader,
+        TransportArg::Ttheader | TransportArg::TtheaderFramed => Dialect::TTHeader,
     };
     if !args.headers.is_empty() && !matches!(dialect, Dialect::Header | Dialect::TTHeader) {
         return fail(
             NOT_SENT,
-            "`--header` needs `--transport header` or `--transport ttheader`",
+            "`--header` needs `--transport header`, `ttheader` or `ttheader-framed`",
         );
     }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return fail(NOT_SENT, "`--timeout` must be a positive number of seconds");
-    }
+    let timeout = match Duration::try_from_secs_f64(args.timeout) {
+        Ok(timeout) if !timeout.is_zero() => Some(timeout),
+        _ => return fail(NOT_SENT, "`--timeout` must be a positive number of seconds"),
+    };
     let protocol = match args.protocol {
         ProtocolArg::Binary => ProtocolId::Binary,
         ProtocolArg::Compact => ProtocolId::Compact,
         ProtocolArg::Json => ProtocolId::Json,
     };
-    let timeout = Some(Duration::from_secs_f64(args.timeout));
     let options = ClientOptions {
         connect_timeout: timeout,
         read_timeout: timeout,
         write_timeout: timeout,
-        service_name: args.multiplexed.then(|| method.service()),
+        // As the server registered it: the bare name, whatever file it is in.
+        service_name: args.multiplexed.then(|| method.service_def().name.clone()),
+        framed_payload: matches!(args.transport, TransportArg::TtheaderFramed),
         ..ClientOptions::new(dialect, protocol)
     };
     let mut client = match Client::connect(addr, options) {
@@ -180,12 +185,7 @@ pub(crate) fn call(args: CallArgs, renderer: &Renderer) -> ExitCode {
     if args.verbose {
         let mut stderr = std::io::stderr().lock();
         for (key, value) in client.reply_headers().iter() {
-            let _ = writeln!(
-                stderr,
-                "< {}: {}",
-                String::from_utf8_lossy(key),
-                String::from_utf8_lossy(value)
-            );
+            let _ = writeln!(stderr, "< {}: {}", shown(key), shown(value));
         }
     }
     match outcome {
@@ -200,6 +200,14 @@ pub(crate) fn call(args: CallArgs, renderer: &Renderer) -> ExitCode {
         ),
         Err(e @ (CallError::Client(_) | CallError::Decode(_))) => fail(NO_ANSWER, e),
         Err(e) => fail(NO_ANSWER, e),
+    }
+}
+
+/// A header's bytes as text: as they are when UTF-8, escaped otherwise.
+fn shown(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(_) => bytes.escape_ascii().to_string(),
     }
 }
 

@@ -39,7 +39,13 @@ fn thriftgen(args: &[&str]) -> Output {
         .expect("the thriftgen binary runs")
 }
 
-const DIALECTS: &[&str] = &["framed", "buffered", "header", "ttheader"];
+const DIALECTS: &[&str] = &[
+    "framed",
+    "buffered",
+    "header",
+    "ttheader",
+    "ttheader-framed",
+];
 const PROTOCOLS: &[&str] = &["binary", "compact", "json"];
 
 /// Calls `method` with `args` over `transport` and `protocol`: (exit
@@ -448,6 +454,35 @@ fn second_service_multiplexed() {
 }
 
 #[test]
+fn headers_go_out_and_reply_headers_are_shown() {
+    // The cross-test server checks the interop suite's headers when it finds
+    // one of them, and answers with its own and a verdict: here, that two of
+    // the three are missing, listing what it got.
+    for transport in ["header", "ttheader", "ttheader-framed"] {
+        let (status, out, err) = call_over(
+            transport,
+            "binary",
+            &["--header", "interop-empty=", "-v"],
+            "ThriftTest.testString",
+            r#"{"thing": "headers"}"#,
+        );
+        assert_eq!((status, out), (0, Some(json!("headers"))), "{err}");
+        assert!(
+            err.contains("< interop-reply-binary: \\xff\\x00\\x01\n"),
+            "{transport}: {err}"
+        );
+        assert!(
+            err.contains("< interop-reply-empty: \n"),
+            "{transport}: {err}"
+        );
+        assert!(
+            err.contains(r#"< interop-check: mismatch: no header "interop-\\xff\\xfe" (got Headers { pairs: {"interop-empty": ""} })"#),
+            "{transport}: {err}"
+        );
+    }
+}
+
+#[test]
 fn arguments_from_stdin() {
     let idl = idl();
     let addr = server().to_string();
@@ -560,7 +595,7 @@ fn bad_arguments_are_refused_before_anything_is_sent() {
         (vec!["Store.put"], "no service `Store` (services: Shop)"),
         (
             vec!["--header", "k=v", "Shop.put", r#"{"id": 1}"#],
-            "`--header` needs `--transport header` or `--transport ttheader`",
+            "`--header` needs `--transport header`, `ttheader` or `ttheader-framed`",
         ),
     ] {
         let mut full = vec!["call", "--idl", idl, "--addr", &addr];
