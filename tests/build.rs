@@ -1,7 +1,8 @@
 //! Generates Rust for every valid IDL file in `idl/good/` through the
 //! `build.rs` API, so that `cargo build` and `cargo clippy` check all of it
-//! (four ways: as is, zero-copy strings, async handlers, unknown fields kept),
-//! and the codec benchmark's `idl/bench/codec.thrift`. File names need not
+//! (five ways: as is, zero-copy strings, async handlers, unknown fields kept,
+//! serde), and the codec benchmark's `idl/bench/codec.thrift`; with serde
+//! also `idl/serde/shapes.thrift`, and that file with zero-copy strings too. File names need not
 //! be Rust identifiers (`simple-service.thrift`, `2fa.thrift`, `type.thrift`).
 
 fn main() {
@@ -52,6 +53,30 @@ fn main() {
         .hasher("::foldhash::fast::RandomState")
         .cargo_metadata(false)
         .compile(&[dir.join("../bench/codec.thrift")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    // And with serde (tests/serde.rs), with the serde test's own IDL.
+    let serde_idl = dir.join("../serde/shapes.thrift");
+    let with_serde_idl: Vec<_> = files.iter().cloned().chain([serde_idl.clone()]).collect();
+    thriftgen::Builder::new()
+        .include_dir(&dir)
+        .out_dir(out.join("thriftgen_serde"))
+        .serde(true)
+        .cargo_metadata(false)
+        .compile(&with_serde_idl)
+        .unwrap_or_else(|e| panic!("{e}"));
+    // And serde with zero-copy strings and unknown fields kept.
+    thriftgen::Builder::new()
+        .include_dir(&dir)
+        .out_dir(out.join("thriftgen_serde_zero_copy"))
+        .serde(true)
+        .zero_copy_strings(true)
+        .keep_unknown_fields(true)
+        .cargo_metadata(false)
+        .compile(&[
+            serde_idl,
+            dir.join("unions.thrift"),
+            dir.join("basic_types.thrift"),
+        ])
         .unwrap_or_else(|e| panic!("{e}"));
     // And with unknown fields kept, for the forward-compatibility tests.
     thriftgen::Builder::new()

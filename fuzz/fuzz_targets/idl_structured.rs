@@ -21,6 +21,7 @@ libfuzzer_sys::fuzz_target!(|input: (u8, Document)| {
         keep_unknown_fields: flags & 8 != 0,
         server: flags & 16 == 0,
         client: flags & 32 == 0,
+        serde: flags & 64 != 0,
         ..Options::default()
     };
     if let Err(e) = generate(&analysis.ir, &analysis.sources, &options) {

@@ -19,6 +19,9 @@
 
 use bytes::BytesMut;
 
+#[cfg(feature = "serde")]
+pub mod serde;
+
 pub use crate::client::{
     AsyncClient, AsyncClientOptions, CallError, CallOptions, Client, ClientError, ClientOptions,
 };

@@ -18,6 +18,10 @@
 //!
 //! Only `server` and `client` touch sockets. This crate never depends on the
 //! generator.
+//!
+//! Cargo features: `serde` gives [`ByteString`] `Serialize` and
+//! `Deserialize` (as a string), and is what code generated with serde
+//! (`Builder::serde(true)`) needs; `dns-srv` gives DNS SRV discovery.
 
 #![warn(missing_docs)]
 
@@ -52,6 +56,30 @@ pub use protocol::{ApplicationErrorKind, ApplicationException, ProtocolError, Pr
 pub use server::{Handlers, PerConnection, RunningServer, Server, ServerHandle, ServerOptions};
 pub use service::{AsyncProcessor, CallContext, Multiplexed, Processor};
 pub use transport::{Dialect, Headers, TransportError};
+
+/// Code generated with `Builder::serde(true)` calls this once (in its
+/// `mod.rs`): without this crate's `serde` feature it is a compile error
+/// that says what to add, rather than errors about missing paths alone.
+#[cfg(feature = "serde")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __require_serde_feature {
+    () => {};
+}
+
+/// Code generated with `Builder::serde(true)` calls this once (in its
+/// `mod.rs`): without this crate's `serde` feature it is a compile error
+/// that says what to add, rather than errors about missing paths alone.
+#[cfg(not(feature = "serde"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __require_serde_feature {
+    () => {
+        ::core::compile_error!(
+            "code generated with serde (`Builder::serde(true)`, `thriftgen gen --serde`) needs the `serde` feature of `thriftgen-runtime`: add `features = [\"serde\"]` to its line in Cargo.toml"
+        );
+    };
+}
 
 /// Includes the code `thriftgen` generated in the build script: at an item
 /// position, `include_generated!()` includes `$OUT_DIR/thriftgen/mod.rs`

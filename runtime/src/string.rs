@@ -254,6 +254,56 @@ impl PartialEq<&str> for ByteString {
     }
 }
 
+/// A `ByteString` is a plain string to serde.
+#[cfg(feature = "serde")]
+impl serde::Serialize for ByteString {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Read from a string: short text is copied into the value, longer text
+/// is moved in (an owned `String`) or copied once.
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for ByteString {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ByteString, D::Error> {
+        struct Text;
+
+        impl serde::de::Visitor<'_> for Text {
+            type Value = ByteString;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ByteString, E> {
+                if v.len() <= ByteString::INLINE {
+                    Ok(ByteString::inline(v.as_bytes()))
+                } else {
+                    Ok(ByteString::from(v.to_owned()))
+                }
+            }
+
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<ByteString, E> {
+                if v.len() <= ByteString::INLINE {
+                    Ok(ByteString::inline(v.as_bytes()))
+                } else {
+                    Ok(ByteString::from(v))
+                }
+            }
+
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<ByteString, E> {
+                match std::str::from_utf8(v) {
+                    Ok(text) => self.visit_str(text),
+                    Err(_) => Err(E::invalid_value(serde::de::Unexpected::Bytes(v), &self)),
+                }
+            }
+        }
+
+        deserializer.deserialize_string(Text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

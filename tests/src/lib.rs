@@ -45,6 +45,20 @@ pub mod gen_zero_copy_fast_hash {
     thriftgen_runtime::include_generated!("thriftgen_zero_copy_fast_hash");
 }
 
+/// Everything from `idl/good/` and `idl/serde/shapes.thrift`, generated
+/// with `Builder::serde(true)`.
+#[deny(warnings)]
+pub mod gen_serde {
+    thriftgen_runtime::include_generated!("thriftgen_serde");
+}
+
+/// `idl/serde/shapes.thrift`, `unions.thrift` and `basic_types.thrift` with
+/// serde, zero-copy strings and unknown fields kept.
+#[deny(warnings)]
+pub mod gen_serde_zero_copy {
+    thriftgen_runtime::include_generated!("thriftgen_serde_zero_copy");
+}
+
 pub mod fixture;
 
 /// The workspace root, so that paths in snapshots are relative and stable.

@@ -227,6 +227,8 @@ proptest! {
         };
         let options = thriftgen::codegen::Options {
             keep_unknown_fields: keep,
+            // serde's attributes and enum impls parse too.
+            serde: keep,
             ..Default::default()
         };
         let files = thriftgen::codegen::generate(&checked.ir, &checked.sources, &options)

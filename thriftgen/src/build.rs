@@ -162,6 +162,52 @@ impl Builder {
         self
     }
 
+    /// Derives `serde::Serialize` and `serde::Deserialize` on the generated
+    /// structs, exceptions and unions, and implements them for enums. Off by
+    /// default, and then the generated code is exactly what it is without
+    /// this option.
+    ///
+    /// The mapping (the guide's chapter 14 has the details):
+    ///
+    /// - fields and union variants keep their IDL names (`#[serde(rename)]`
+    ///   where the Rust name differs), and a union is an externally tagged
+    ///   enum, `{"field": value}`;
+    /// - an enum value is its IDL name (`"PAID"`), or its number for a
+    ///   value the IDL does not name; either is read back;
+    /// - in human-readable formats (JSON, YAML, ...) `binary` is a base64
+    ///   string (standard alphabet, padded; read with or without padding)
+    ///   and `uuid` its `8-4-4-4-12` hex text; in other formats, raw bytes
+    ///   (and enum numbers);
+    /// - an optional field that is `None` is left out, and reads as `None`
+    ///   when missing; one with an IDL default reads as that default when
+    ///   missing (as `Default` builds it), and its `None` is written as
+    ///   `null` so that it reads back as `None`; a missing `required` field
+    ///   is an error; fields the IDL does not have are ignored, and
+    ///   `_unknown_fields` and a union's `Unknown` variant are skipped
+    ///   (serializing `Unknown` is an error);
+    /// - lists, sets and maps are what serde makes of `Vec`, `HashSet` and
+    ///   `HashMap` (or the B-tree ones): a map whose keys are structs, lists
+    ///   or sets does not go through `serde_json`, which needs string or
+    ///   number keys.
+    ///
+    /// The generated code names serde as `::serde` and the runtime's
+    /// helpers through its `serde` feature, so the crate that compiles it
+    /// needs, in `Cargo.toml`:
+    ///
+    /// ```toml
+    /// [dependencies]
+    /// serde = { version = "1", features = ["derive"] }
+    /// # or a path or git dependency, as for the runtime without serde
+    /// thriftgen-runtime = { version = "0.1", features = ["serde"] }
+    /// ```
+    ///
+    /// Without the runtime's feature the generated `mod.rs` fails to
+    /// compile with an error that says so.
+    pub fn serde(&mut self, yes: bool) -> &mut Self {
+        self.options.serde = yes;
+        self
+    }
+
     /// Adds `attribute` (for example `#[derive(serde::Serialize)]`) to the
     /// types that IDL path `path` selects: `.` selects every type, `shop`
     /// every type of `shop.thrift`, `shop.Order` one type.

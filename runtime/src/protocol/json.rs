@@ -858,8 +858,25 @@ fn encode_base64(bytes: &[u8], out: &mut BytesMut) {
     }
 }
 
-/// A uuid in its 8-4-4-4-12 hex form.
-fn parse_uuid(text: &[u8]) -> Option<[u8; 16]> {
+/// A uuid in its 8-4-4-4-12 hex form, in lower case.
+pub(crate) fn format_uuid(value: &[u8; 16]) -> [u8; 36] {
+    let mut text = [0u8; 36];
+    let mut at = 0;
+    for (i, byte) in value.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            text[at] = b'-';
+            at += 1;
+        }
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        text[at] = HEX[usize::from(byte >> 4)];
+        text[at + 1] = HEX[usize::from(byte & 0x0f)];
+        at += 2;
+    }
+    text
+}
+
+/// A uuid in its 8-4-4-4-12 hex form (either case).
+pub(crate) fn parse_uuid(text: &[u8]) -> Option<[u8; 16]> {
     if text.len() != 36 {
         return None;
     }
@@ -1146,19 +1163,7 @@ impl OutputProtocol for JsonWriter<'_> {
     }
 
     fn write_uuid(&mut self, value: &[u8; 16]) -> Result<()> {
-        let mut text = [0u8; 36];
-        let mut at = 0;
-        for (i, byte) in value.iter().enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                text[at] = b'-';
-                at += 1;
-            }
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            text[at] = HEX[usize::from(byte >> 4)];
-            text[at + 1] = HEX[usize::from(byte & 0x0f)];
-            at += 2;
-        }
-        self.string(&text);
+        self.string(&format_uuid(value));
         Ok(())
     }
 

@@ -215,6 +215,12 @@ struct GenArgs {
     #[arg(long)]
     keep_unknown_fields: bool,
 
+    /// Derive serde's Serialize and Deserialize on generated types, with the
+    /// IDL's names (the crate needs `serde` with `derive`, and
+    /// thriftgen-runtime's `serde` feature).
+    #[arg(long)]
+    serde: bool,
+
     /// Leave out the server side of services (handler traits, processors).
     #[arg(long)]
     no_server: bool,
@@ -400,6 +406,7 @@ fn gen(args: GenArgs) -> ExitCode {
         .btree_collections(args.btree)
         .zero_copy_strings(args.zero_copy_strings)
         .keep_unknown_fields(args.keep_unknown_fields)
+        .serde(args.serde)
         .server(!args.no_server)
         .client(!args.no_client)
         .async_handlers(args.async_handlers)

@@ -402,3 +402,36 @@ fn strict_is_documented_in_the_help() {
         assert!(help.contains("Apache"), "{command}: {help}");
     }
 }
+
+#[test]
+fn gen_serde_emits_the_derives() {
+    let path = idl(
+        "users.thrift",
+        "enum Kind { A = 1 }\nstruct User { 1: required string userName, 2: optional binary avatar }\n",
+    );
+    let path = path.to_str().unwrap();
+    let dir = std::env::temp_dir().join(format!("thriftgen-cli-serde-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = thriftgen(&["gen", "--serde", "-o", dir.to_str().unwrap(), path]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let code = std::fs::read_to_string(dir.join("users.rs")).unwrap();
+    assert!(
+        code.contains("#[derive(::serde::Serialize, ::serde::Deserialize)]\npub struct User {"),
+        "{code}"
+    );
+    assert!(code.contains("#[serde(rename = \"userName\")]"), "{code}");
+    assert!(
+        code.contains("impl ::serde::Serialize for Kind {"),
+        "{code}"
+    );
+    let mod_rs = std::fs::read_to_string(dir.join("mod.rs")).unwrap();
+    assert!(mod_rs.contains("__require_serde_feature!();"), "{mod_rs}");
+    // Without the flag, no serde.
+    let plain = dir.join("plain");
+    let run = thriftgen(&["gen", "-o", plain.to_str().unwrap(), path]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let code = std::fs::read_to_string(plain.join("users.rs")).unwrap();
+    assert!(!code.contains("serde"), "{code}");
+    let help = text(&thriftgen(&["gen", "--help"]).stdout);
+    assert!(help.contains("--serde"), "{help}");
+}

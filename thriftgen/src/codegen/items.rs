@@ -2,6 +2,7 @@
 //! typedefs and constants, each with its codec written out directly.
 
 use super::naming;
+use super::serde;
 use super::types::Ctx;
 use crate::ir::{Const, Def, DefId, DefKind, Enum, Field, Requiredness, Struct, StructKind, Type};
 use crate::source::FileId;
@@ -159,20 +160,30 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
     let names: Vec<_> = field_names(s).iter().map(|n| naming::ident(n)).collect();
     let doc = docs(&def.doc);
 
+    // serde reads an absent optional field with an IDL default as that
+    // default, from a function of the type's.
+    let serde_default = |i: usize, f: &Field| {
+        (f.requiredness != Requiredness::Required && f.default.is_some())
+            .then(|| serde::default_fn(&names[i]))
+    };
     let fields = s.fields.iter().enumerate().map(|(i, f)| {
         let ty = field_type(ctx, id, i, f, module);
         let fname = &names[i];
         let fdoc = docs(&f.doc);
         let attrs = field_attributes(ctx, def, &f.name);
-        quote! { #fdoc #attrs pub #fname: #ty }
+        let default_of = serde_default(i, f).map(|function| format!("{name}::{function}"));
+        let serde_attrs = serde::field(ctx, f, fname, default_of);
+        quote! { #fdoc #serde_attrs #attrs pub #fname: #ty }
     });
     let keep = ctx.options.keep_unknown_fields;
     // `_unknown_fields`: no IDL field converts to a name with a leading `_`
     // followed by a letter.
+    let skip = serde::skip(ctx);
     let unknown_decl = keep.then(|| {
         quote! {
             /// The fields this type does not know (sent by a newer peer), kept
             /// as they arrived and written back after the others.
+            #skip
             pub _unknown_fields: #rt::protocol::UnknownFields
         }
     });
@@ -222,23 +233,42 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
     let derive_default =
         ctx.has_default[id.0 as usize] && s.fields.iter().all(|f| f.default.is_none());
     let derive = derives(ctx, id, derive_default);
+    let serde_derive = serde::derive(ctx, def, &name);
+    // The value of field `i` in `Default`.
+    let default_value = |i: usize, f: &Field| match &f.default {
+        Some(v) => {
+            let v = ctx.boxed_value(id, i, ctx.value(v, &f.ty, module));
+            if f.requiredness == Requiredness::Required {
+                v
+            } else {
+                quote!(::std::option::Option::Some(#v))
+            }
+        }
+        None if f.requiredness == Requiredness::Required => {
+            quote!(::std::default::Default::default())
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let serde_defaults = serde::defaults(
+        ctx,
+        &name,
+        s.fields
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                let function = serde_default(i, f)?;
+                Some((
+                    function,
+                    field_type(ctx, id, i, f, module),
+                    default_value(i, f),
+                ))
+            })
+            .collect(),
+    );
     let default_impl = (ctx.has_default[id.0 as usize] && !derive_default).then(|| {
         let values = s.fields.iter().enumerate().map(|(i, f)| {
             let fname = &names[i];
-            let value = match &f.default {
-                Some(v) => {
-                    let v = ctx.boxed_value(id, i, ctx.value(v, &f.ty, module));
-                    if f.requiredness == Requiredness::Required {
-                        v
-                    } else {
-                        quote!(::std::option::Option::Some(#v))
-                    }
-                }
-                None if f.requiredness == Requiredness::Required => {
-                    quote!(::std::default::Default::default())
-                }
-                None => quote!(::std::option::Option::None),
-            };
+            let value = default_value(i, f);
             quote!(#fname: #value)
         });
         let values =
@@ -268,12 +298,14 @@ fn structure(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
     quote! {
         #doc
         #derive
+        #serde_derive
         #type_attrs
         pub struct #name {
             #(#fields,)*
         }
 
         #default_impl
+        #serde_defaults
         #error_impl
 
         impl #rt::Struct for #name {
@@ -331,23 +363,29 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
     let keep = ctx.options.keep_unknown_fields;
     let doc = docs(&def.doc);
     let derive = derives(ctx, id, false);
+    let serde_derive = serde::derive(ctx, def, &name);
     let decl = s.fields.iter().enumerate().map(|(i, f)| {
         let v = &variants[i];
         let ty = field_type_inner(ctx, id, i, f, module);
         let fdoc = docs(&f.doc);
         let attrs = field_attributes(ctx, def, &f.name);
-        quote!(#fdoc #attrs #v(#ty))
+        let (serde_attrs, serde_value) = serde::variant(ctx, f, v);
+        quote!(#fdoc #serde_attrs #attrs #v(#serde_value #ty))
     });
+    // serde neither writes nor reads it: serializing it is an error.
+    let skip = serde::skip(ctx);
     let unknown_decl = if keep {
         quote! {
             /// A field this side does not know (a newer peer's variant), kept
             /// as it arrived and written back as it was.
+            #skip
             #unknown(#rt::protocol::UnknownField)
         }
     } else {
         quote! {
             /// A field this side does not know (a newer peer's variant): its
             /// id. Its value was skipped, so writing this is an error.
+            #skip
             #unknown(i16)
         }
     };
@@ -428,6 +466,7 @@ fn union(ctx: &Ctx<'_>, def: &Def, s: &Struct) -> TokenStream {
     quote! {
         #doc
         #derive
+        #serde_derive
         #type_attrs
         pub enum #name {
             #(#decl,)*
@@ -492,6 +531,7 @@ fn enumeration(ctx: &Ctx<'_>, def: &Def, e: &Enum) -> TokenStream {
         }
     };
     let type_attrs = type_attributes(ctx, def);
+    let serde_impls = serde::enum_impls(ctx, def, e, &name);
     let named = format!("{}::{{}}", def.name);
     let numbered = format!("{}({{}})", def.name);
     quote! {
@@ -533,6 +573,8 @@ fn enumeration(ctx: &Ctx<'_>, def: &Def, e: &Enum) -> TokenStream {
                 value.0
             }
         }
+
+        #serde_impls
     }
 }
 
