@@ -416,6 +416,25 @@ fn json_scalars() {
         assert_eq!(schema().to_json(&ty, &value).unwrap(), expected, "{name}");
         assert_eq!(schema().from_json(&ty, &expected).unwrap(), value, "{name}");
     }
+    // Doubles are read exactly (the value Rust's own parser gives), and
+    // written as the shortest text that reads back the same.
+    for text in [
+        "-5.25e-300",
+        "0.1",
+        "2.2250738585072014e-308",
+        "1.7976931348623157e308",
+    ] {
+        let json: serde_json::Value = serde_json::from_str(text).unwrap();
+        let exact: f64 = text.parse().unwrap();
+        let value = schema().from_json(&Type::Double, &json).unwrap();
+        assert_eq!(value, Value::Double(exact), "{text}");
+        let back = schema().to_json(&Type::Double, &value).unwrap().to_string();
+        assert_eq!(
+            back.parse::<f64>().unwrap().to_bits(),
+            exact.to_bits(),
+            "{text}"
+        );
+    }
     let nan = schema().from_json(&Type::Double, &json!("NaN")).unwrap();
     assert!(matches!(nan, Value::Double(d) if d.is_nan()));
     // Other accepted spellings.
