@@ -10,6 +10,7 @@ use bytes::Bytes;
 use serde_json::{Map, Number, Value as Json};
 use std::fmt;
 use thriftgen::ir::{DefKind, Enum, Requiredness, Type};
+use thriftgen_runtime::wire::{uuid_from_str, uuid_to_string};
 
 /// Deeper JSON than this is refused (the protocols' default depth limit is
 /// 64; containers and structs each count).
@@ -127,7 +128,7 @@ pub(crate) fn to_json(
         (Type::Double, Value::Double(v)) => double_to_json(*v),
         (Type::String, Value::String(v)) => Json::String(v.clone()),
         (Type::Binary, Value::Binary(v)) => Json::String(STANDARD.encode(v)),
-        (Type::Uuid, Value::Uuid(v)) => Json::String(uuid_text(v)),
+        (Type::Uuid, Value::Uuid(v)) => Json::String(uuid_to_string(v)),
         (Type::List(t), Value::List(items)) | (Type::Set(t), Value::Set(items)) => {
             let depth = deeper(depth)?;
             let mut out = Vec::with_capacity(items.len());
@@ -455,39 +456,20 @@ fn double_from_json(json: &Json) -> Option<f64> {
     }
 }
 
-fn uuid_text(b: &[u8; 16]) -> String {
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
-}
-
+/// A uuid from its 8-4-4-4-12 text, or from its 32 hex digits alone.
 fn parse_uuid(text: &str) -> Option<[u8; 16]> {
-    let hex: Vec<u8> = match text.len() {
-        36 => {
-            let b = text.as_bytes();
-            if [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
-                return None;
-            }
-            b.iter().copied().filter(|&c| c != b'-').collect()
-        }
-        32 => text.as_bytes().to_vec(),
-        _ => return None,
-    };
-    if hex.len() != 32 || !hex.iter().all(u8::is_ascii_hexdigit) {
-        return None;
+    if text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let hyphenated = format!(
+            "{}-{}-{}-{}-{}",
+            &text[..8],
+            &text[8..12],
+            &text[12..16],
+            &text[16..20],
+            &text[20..]
+        );
+        return uuid_from_str(&hyphenated);
     }
-    let mut out = [0u8; 16];
-    for (i, pair) in hex.chunks(2).enumerate() {
-        let s = std::str::from_utf8(pair).ok()?;
-        out[i] = u8::from_str_radix(s, 16).ok()?;
-    }
-    Some(out)
+    uuid_from_str(text)
 }
 
 /// JSON shown in a message: short, whatever its size.

@@ -216,3 +216,32 @@ mod tests {
         assert_eq!(MessageType::try_from(5), Err(UnknownMessageType(5)));
     }
 }
+
+/// A `uuid` as its 8-4-4-4-12 hex text in lower case
+/// (`00112233-4455-6677-8899-aabbccddeeff`), as the JSON protocol writes it.
+pub fn uuid_to_string(value: &[u8; 16]) -> String {
+    let text = crate::protocol::format_uuid(value);
+    // ASCII hex digits and hyphens only.
+    text.iter().map(|&b| char::from(b)).collect()
+}
+
+/// A `uuid` from its 8-4-4-4-12 hex text, in either case; `None` when
+/// `text` is not one.
+pub fn uuid_from_str(text: &str) -> Option<[u8; 16]> {
+    crate::protocol::parse_uuid(text.as_bytes())
+}
+
+#[cfg(test)]
+mod uuid_tests {
+    #[test]
+    fn uuid_text_round_trips() {
+        let uuid = *b"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff";
+        let text = super::uuid_to_string(&uuid);
+        assert_eq!(text, "00112233-4455-6677-8899-aabbccddeeff");
+        assert_eq!(super::uuid_from_str(&text.to_uppercase()), Some(uuid));
+        assert_eq!(
+            super::uuid_from_str("00112233445566778899aabbccddeeff"),
+            None
+        );
+    }
+}

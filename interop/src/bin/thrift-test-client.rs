@@ -370,19 +370,6 @@ fn sorted_set<T: Ord + Clone>(set: &HashSet<T>) -> BTreeSet<T> {
     set.iter().cloned().collect()
 }
 
-/// A uuid in its usual text form.
-fn uuid_text(uuid: &[u8; 16]) -> String {
-    let hex: String = uuid.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
-}
-
 /// Calls `method` with each of `values` and checks that it comes back
 /// unchanged, compared as `view` shows it.
 fn echo<T: Debug, V: PartialEq + Debug>(
@@ -637,10 +624,19 @@ fn check_uuid(s: &mut Session) -> Outcome {
         }
         result => {
             let got = value("probe", result)?;
-            expect("probe", &uuid_text(&probe), &uuid_text(&got))?;
+            expect(
+                "probe",
+                &thriftgen_runtime::wire::uuid_to_string(&probe),
+                &thriftgen_runtime::wire::uuid_to_string(&got),
+            )?;
         }
     }
-    echo(s, &values, |c, v| c.test_uuid(*v), uuid_text)
+    echo(
+        s,
+        &values,
+        |c, v| c.test_uuid(*v),
+        thriftgen_runtime::wire::uuid_to_string,
+    )
 }
 
 fn check_struct(s: &mut Session) -> Outcome {

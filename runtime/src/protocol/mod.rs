@@ -18,8 +18,8 @@ pub use application_exception::{ApplicationErrorKind, ApplicationException};
 pub use binary::{BinaryReader, BinaryWriter};
 pub use compact::{CompactReader, CompactWriter};
 pub use error::{FieldStep, ProtocolError, ProtocolErrorKind};
-/// The text form of a `uuid`, which serde's human-readable formats share.
-#[cfg(feature = "serde")]
+/// The text form of a `uuid`, which `wire::uuid_to_string` and serde's
+/// human-readable formats share.
 pub(crate) use json::{format_uuid, parse_uuid};
 pub use json::{JsonReader, JsonWriter};
 pub use raw::{copy, RawValue, UnknownField, UnknownFields};
