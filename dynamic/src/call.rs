@@ -1,24 +1,20 @@
 //! Methods of a service: their arguments and results as dynamic values,
 //! and calls over a blocking [`Client`].
 
-use crate::codec::{read_struct, write_struct};
+use crate::codec::{read_in, read_struct, write_struct, ReadAny};
 use crate::json::{struct_from_json, struct_to_json, to_json};
 use crate::schema::{Schema, Shape};
 use crate::value::{StructValue, Value};
 use crate::JsonError;
+use std::cell::Cell;
 use std::fmt;
 use thriftgen::ir::{Def, Function, Type};
 use thriftgen_runtime::client::CallError as ClientCallError;
 use thriftgen_runtime::protocol::Protocols;
-use thriftgen_runtime::protocol::{
-    BinaryReader, CompactReader, InputProtocol, JsonReader, Limits, OutputProtocol, ProtocolError,
-    ProtocolErrorKind, RawValue,
-};
+use thriftgen_runtime::protocol::{InputProtocol, Limits, OutputProtocol, ProtocolError, RawValue};
 use thriftgen_runtime::service::{Args, Reply};
 use thriftgen_runtime::transport::Transport;
-use thriftgen_runtime::{
-    ApplicationErrorKind, ApplicationException, Client, ClientError, ProtocolId, TType,
-};
+use thriftgen_runtime::{ApplicationErrorKind, ApplicationException, Client, ClientError, TType};
 
 /// One method of a service, as the service it was looked up through has it
 /// (its own or inherited).
@@ -252,25 +248,28 @@ impl<'s> Method<'s> {
         client: &mut Client<T, X>,
         args: &StructValue,
     ) -> Result<Outcome, CallError> {
-        // Encoding errors must not reach the wire: check with a dry run
-        // first (the args struct is small next to a round trip).
-        let mut scratch = bytes::BytesMut::new();
-        self.write_args(
+        // The client encodes the call before it writes a byte, so arguments
+        // that do not fit fail with nothing sent; `SendArgs` tells that
+        // failure apart from the client's own.
+        let send = SendArgs {
+            method: self,
             args,
-            &mut thriftgen_runtime::protocol::BinaryWriter::new(&mut scratch),
-        )
-        .map_err(CallError::Encode)?;
-        let send = SendArgs { method: self, args };
+            failed: Cell::new(None),
+        };
+        let client_error = |e: ClientError| match send.failed.take() {
+            Some(encode) => CallError::Encode(encode),
+            None => CallError::Client(e),
+        };
         if self.is_oneway() {
             client
                 .send_oneway_method(self.name(), &send)
-                .map_err(CallError::Client)?;
+                .map_err(client_error)?;
             return Ok(Outcome::Returned(None));
         }
         let raw = match client.call_method::<RawResult, _>(self.name(), &send) {
             Ok(raw) => raw,
             Err(ClientCallError::Service(e)) => return Err(CallError::Application(e)),
-            Err(ClientCallError::Client(e)) => return Err(CallError::Client(e)),
+            Err(ClientCallError::Client(e)) => return Err(client_error(e)),
         };
         let limits = client.options().limits;
         let result = decode_raw(self.schema, &self.result_shape(), &raw, limits)
@@ -377,15 +376,19 @@ impl std::error::Error for CallError {
     }
 }
 
-/// The arguments of a call, as the client writes them.
+/// The arguments of a call, as the client writes them; keeps the error
+/// when they cannot be written.
 struct SendArgs<'a, 's> {
     method: &'a Method<'s>,
     args: &'a StructValue,
+    failed: Cell<Option<ProtocolError>>,
 }
 
 impl Args for SendArgs<'_, '_> {
     fn write<O: OutputProtocol>(&self, output: &mut O) -> Result<(), ProtocolError> {
-        self.method.write_args(self.args, output)
+        self.method
+            .write_args(self.args, output)
+            .inspect_err(|e| self.failed.set(Some(e.clone())))
     }
 }
 
@@ -410,20 +413,17 @@ fn decode_raw(
     raw: &RawValue,
     limits: Limits,
 ) -> Result<StructValue, ProtocolError> {
-    let bytes = raw.bytes().clone();
-    match raw.protocol() {
-        ProtocolId::Binary => {
-            read_struct(schema, shape, &mut BinaryReader::with_limits(bytes, limits))
+    struct ResultStruct<'a>(&'a Schema, &'a Shape<'a>);
+    impl ReadAny for ResultStruct<'_> {
+        type Output = StructValue;
+        fn read<I: InputProtocol>(self, input: &mut I) -> Result<StructValue, ProtocolError> {
+            read_struct(self.0, self.1, input)
         }
-        ProtocolId::Compact => read_struct(
-            schema,
-            shape,
-            &mut CompactReader::with_limits(bytes, limits),
-        ),
-        ProtocolId::Json => read_struct(schema, shape, &mut JsonReader::with_limits(bytes, limits)),
-        ProtocolId::Other(id) => Err(ProtocolError::new(
-            ProtocolErrorKind::Unsupported,
-            format!("a reply in protocol {id} cannot be read without generated code"),
-        )),
     }
+    read_in(
+        raw.protocol(),
+        raw.bytes().clone(),
+        limits,
+        ResultStruct(schema, shape),
+    )
 }

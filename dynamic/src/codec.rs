@@ -3,9 +3,73 @@
 
 use crate::schema::{Schema, Shape, ShapeKind};
 use crate::value::{StructValue, Value};
+use bytes::{Bytes, BytesMut};
 use thriftgen::ir::{DefKind, Requiredness, Type};
-use thriftgen_runtime::protocol::{expect_element, InputProtocol, OutputProtocol, ProtocolError};
-use thriftgen_runtime::TType;
+use thriftgen_runtime::protocol::{
+    expect_element, InputProtocol, Limits, OutputProtocol, Protocol, ProtocolError,
+    ProtocolErrorKind, ProtocolVisitor, Protocols, Standard,
+};
+use thriftgen_runtime::{ProtocolId, TType};
+
+/// Something read with whichever reader a protocol id names.
+pub(crate) trait ReadAny {
+    type Output;
+    fn read<I: InputProtocol>(self, input: &mut I) -> Result<Self::Output, ProtocolError>;
+}
+
+/// Something written with whichever writer a protocol id names.
+pub(crate) trait WriteAny {
+    fn write<O: OutputProtocol>(self, output: &mut O) -> Result<(), ProtocolError>;
+}
+
+/// Runs `read` over `bytes` in `protocol`, one of the runtime's standard
+/// protocols (binary, compact, JSON), within `limits`.
+pub(crate) fn read_in<R: ReadAny>(
+    protocol: ProtocolId,
+    bytes: Bytes,
+    limits: Limits,
+    read: R,
+) -> Result<R::Output, ProtocolError> {
+    struct Visit<R>(R, Bytes, Limits);
+    impl<R: ReadAny> ProtocolVisitor for Visit<R> {
+        type Output = Result<R::Output, ProtocolError>;
+        fn visit<P: Protocol>(self) -> Self::Output {
+            self.0.read(&mut P::reader(self.1, self.2))
+        }
+    }
+    Standard
+        .visit(protocol, Visit(read, bytes, limits))
+        .unwrap_or_else(|| Err(unsupported(protocol)))
+}
+
+/// Runs `write` into a new buffer in `protocol`, one of the runtime's
+/// standard protocols, within the default limits.
+pub(crate) fn write_in<W: WriteAny>(
+    protocol: ProtocolId,
+    write: W,
+) -> Result<Bytes, ProtocolError> {
+    struct Visit<W>(W);
+    impl<W: WriteAny> ProtocolVisitor for Visit<W> {
+        type Output = Result<Bytes, ProtocolError>;
+        fn visit<P: Protocol>(self) -> Self::Output {
+            let mut out = BytesMut::new();
+            self.0.write(&mut P::writer(&mut out, Limits::DEFAULT))?;
+            Ok(out.freeze())
+        }
+    }
+    Standard
+        .visit(protocol, Visit(write))
+        .unwrap_or_else(|| Err(unsupported(protocol)))
+}
+
+fn unsupported(protocol: ProtocolId) -> ProtocolError {
+    ProtocolError::new(
+        ProtocolErrorKind::Unsupported,
+        format!(
+            "{protocol:?} is not a protocol dynamic values speak (binary, compact and JSON are)"
+        ),
+    )
+}
 
 pub(crate) fn read_value<I: InputProtocol>(
     schema: &Schema,

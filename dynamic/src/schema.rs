@@ -3,15 +3,12 @@
 use crate::call::Method;
 use crate::value::{StructValue, Value};
 use crate::{codec, json, JsonError};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::fmt;
 use std::path::Path;
 use thriftgen::ir::{ConstValue, Def, DefId, DefKind, Field, Function, Ir, Requiredness, Type};
 use thriftgen::Checked;
-use thriftgen_runtime::protocol::{
-    BinaryReader, BinaryWriter, CompactReader, CompactWriter, InputProtocol, JsonReader,
-    JsonWriter, Limits, OutputProtocol, ProtocolError, ProtocolErrorKind,
-};
+use thriftgen_runtime::protocol::{InputProtocol, Limits, OutputProtocol, ProtocolError};
 use thriftgen_runtime::{ProtocolId, TType};
 
 /// A checked IDL (a file and everything it includes): the types every
@@ -152,21 +149,20 @@ impl Schema {
     /// # Errors
     ///
     /// As [`Schema::write`]; a protocol of one's own is
-    /// [`ProtocolErrorKind::Unsupported`].
+    /// [`ProtocolErrorKind::Unsupported`](thriftgen_runtime::protocol::ProtocolErrorKind::Unsupported).
     pub fn encode(
         &self,
         protocol: ProtocolId,
         ty: &Type,
         value: &Value,
     ) -> Result<Bytes, ProtocolError> {
-        let mut out = BytesMut::new();
-        match protocol {
-            ProtocolId::Binary => self.write(ty, value, &mut BinaryWriter::new(&mut out))?,
-            ProtocolId::Compact => self.write(ty, value, &mut CompactWriter::new(&mut out))?,
-            ProtocolId::Json => self.write(ty, value, &mut JsonWriter::new(&mut out))?,
-            ProtocolId::Other(id) => return Err(unsupported(id)),
+        struct Encode<'a>(&'a Schema, &'a Type, &'a Value);
+        impl codec::WriteAny for Encode<'_> {
+            fn write<O: OutputProtocol>(self, output: &mut O) -> Result<(), ProtocolError> {
+                self.0.write(self.1, self.2, output)
+            }
         }
-        Ok(out.freeze())
+        codec::write_in(protocol, Encode(self, ty, value))
     }
 
     /// A value of type `ty` decoded from `bytes`, one value alone (not in a
@@ -182,25 +178,20 @@ impl Schema {
         bytes: Bytes,
         limits: Limits,
     ) -> Result<Value, ProtocolError> {
-        fn whole<I: InputProtocol>(
-            schema: &Schema,
-            ty: &Type,
-            mut input: I,
-        ) -> Result<Value, ProtocolError> {
-            let value = schema.read(ty, &mut input)?;
-            match input.remaining() {
-                0 => Ok(value),
-                n => Err(ProtocolError::invalid(format!(
-                    "{n} bytes left after the value"
-                ))),
+        struct Whole<'a>(&'a Schema, &'a Type);
+        impl codec::ReadAny for Whole<'_> {
+            type Output = Value;
+            fn read<I: InputProtocol>(self, input: &mut I) -> Result<Value, ProtocolError> {
+                let value = self.0.read(self.1, input)?;
+                match input.remaining() {
+                    0 => Ok(value),
+                    n => Err(ProtocolError::invalid(format!(
+                        "{n} bytes left after the value"
+                    ))),
+                }
             }
         }
-        match protocol {
-            ProtocolId::Binary => whole(self, ty, BinaryReader::with_limits(bytes, limits)),
-            ProtocolId::Compact => whole(self, ty, CompactReader::with_limits(bytes, limits)),
-            ProtocolId::Json => whole(self, ty, JsonReader::with_limits(bytes, limits)),
-            ProtocolId::Other(id) => Err(unsupported(id)),
-        }
+        codec::read_in(protocol, bytes, limits, Whole(self, ty))
     }
 
     /// `value` of type `ty` as JSON (the mapping is in the crate
@@ -361,13 +352,6 @@ impl Schema {
     pub(crate) fn def_name(&self, def: &Def) -> String {
         self.type_name(&Type::Def(def.id))
     }
-}
-
-fn unsupported(id: u8) -> ProtocolError {
-    ProtocolError::new(
-        ProtocolErrorKind::Unsupported,
-        format!("protocol {id} is not one this crate speaks"),
-    )
 }
 
 /// A service of a [`Schema`].

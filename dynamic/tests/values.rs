@@ -664,3 +664,35 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_call_whose_arguments_do_not_fit_sends_nothing() {
+    let checked = thriftgen::analyze_source(
+        "shop.thrift",
+        "service Shop { void put(1: required i64 id) }",
+        &[] as &[&str],
+    )
+    .into_result()
+    .expect("checks");
+    let schema = Schema::new(checked);
+    let method = schema.method("Shop.put").unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut client =
+        thriftgen_runtime::Client::connect(addr, thriftgen_runtime::ClientOptions::default())
+            .unwrap();
+    // Built by hand, without the required `id`.
+    let err = method.call(&mut client, &StructValue::new()).unwrap_err();
+    assert!(
+        matches!(&err, thriftgen_dynamic::CallError::Encode(e) if e.kind() == ProtocolErrorKind::MissingRequiredField),
+        "{err}"
+    );
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    let read = std::io::Read::read(&mut conn, &mut byte);
+    assert!(
+        matches!(&read, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "{read:?}"
+    );
+}

@@ -150,17 +150,20 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
+/// `1 warning`, `2 warnings`: a count and its noun, in the plural when it
+/// is not one (for closing lines).
+pub(crate) fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 /// rustc's closing line: `error: aborting due to 2 previous errors; 1 warning emitted`.
 pub fn summary(diagnostics: &[Diagnostic]) -> String {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
-    let plural = |n: usize, what: &str| {
-        if n == 1 {
-            format!("1 {what}")
-        } else {
-            format!("{n} {what}s")
-        }
-    };
     match (errors, warnings) {
         (0, 0) => String::new(),
         (0, w) => format!("warning: {} emitted\n", plural(w, "warning")),

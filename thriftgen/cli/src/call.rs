@@ -198,7 +198,7 @@ pub(crate) fn call(args: CallArgs, renderer: &Renderer) -> ExitCode {
                 e.message, e.kind
             ),
         ),
-        Err(e @ (CallError::Client(_) | CallError::Decode(_))) => fail(NO_ANSWER, e),
+        // The client's own failures and replies that do not fit the IDL.
         Err(e) => fail(NO_ANSWER, e),
     }
 }

@@ -39,6 +39,19 @@ fn thriftgen(args: &[&str]) -> Output {
         .expect("the thriftgen binary runs")
 }
 
+/// `thriftgen call --idl IDL --addr ADDR REST...`: its exit status and
+/// standard error.
+fn call_idl(idl: &Path, addr: &str, rest: &[&str]) -> (Option<i32>, String) {
+    let idl = idl.to_str().expect("a UTF-8 path");
+    let mut argv = vec!["call", "--idl", idl, "--addr", addr];
+    argv.extend_from_slice(rest);
+    let out = thriftgen(&argv);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 const DIALECTS: &[&str] = &[
     "framed",
     "buffered",
@@ -598,11 +611,8 @@ fn bad_arguments_are_refused_before_anything_is_sent() {
             "`--header` needs `--transport header`, `ttheader` or `ttheader-framed`",
         ),
     ] {
-        let mut full = vec!["call", "--idl", idl, "--addr", &addr];
-        full.extend(argv);
-        let out = thriftgen(&full);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{err}");
+        let (status, err) = call_idl(Path::new(idl), &addr, &argv);
+        assert_eq!(status, Some(2), "{err}");
         assert!(err.contains(message), "expected `{message}` in: {err}");
     }
     assert_nothing_sent(&listener);
@@ -615,16 +625,8 @@ fn a_method_the_server_lacks_exits_3() {
         "ThriftTest.thrift",
         "service ThriftTest { string testNothing(1: i32 copies = 1) }",
     );
-    let out = thriftgen(&[
-        "call",
-        "--idl",
-        idl.to_str().expect("a UTF-8 path"),
-        "--addr",
-        &server().to_string(),
-        "ThriftTest.testNothing",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{err}");
+    let (status, err) = call_idl(&idl, &server().to_string(), &["ThriftTest.testNothing"]);
+    assert_eq!(status, Some(3), "{err}");
     assert!(err.contains("UNKNOWN_METHOD"), "{err}");
 }
 
@@ -635,17 +637,8 @@ fn connection_failures_exit_4() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
         listener.local_addr().expect("an address").to_string()
     };
-    let idl = idl();
-    let out = thriftgen(&[
-        "call",
-        "--idl",
-        idl.to_str().expect("a UTF-8 path"),
-        "--addr",
-        &addr,
-        "ThriftTest.testVoid",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(4), "{err}");
+    let (status, err) = call_idl(&idl(), &addr, &["ThriftTest.testVoid"]);
+    assert_eq!(status, Some(4), "{err}");
     assert!(err.contains(&format!("cannot connect to {addr}")), "{err}");
 }
 
@@ -653,19 +646,8 @@ fn connection_failures_exit_4() {
 fn a_server_that_never_answers_times_out_with_exit_4() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
     let addr = listener.local_addr().expect("an address").to_string();
-    let idl = idl();
-    let out = thriftgen(&[
-        "call",
-        "--idl",
-        idl.to_str().expect("a UTF-8 path"),
-        "--addr",
-        &addr,
-        "--timeout",
-        "0.3",
-        "ThriftTest.testVoid",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(4), "{err}");
+    let (status, err) = call_idl(&idl(), &addr, &["--timeout", "0.3", "ThriftTest.testVoid"]);
+    assert_eq!(status, Some(4), "{err}");
     assert!(err.contains("no reply within the read timeout"), "{err}");
     drop(listener);
 }
@@ -673,16 +655,8 @@ fn a_server_that_never_answers_times_out_with_exit_4() {
 #[test]
 fn idl_errors_exit_2_with_the_diagnostic() {
     let (_dir, idl) = write_idl("bad.thrift", "service S { void f(1: Nope x) }\n");
-    let out = thriftgen(&[
-        "call",
-        "--idl",
-        idl.to_str().expect("a UTF-8 path"),
-        "--addr",
-        "127.0.0.1:1",
-        "S.f",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let (status, err) = call_idl(&idl, "127.0.0.1:1", &["S.f"]);
+    assert_eq!(status, Some(2), "{err}");
     assert!(err.contains("bad.thrift:1:"), "{err}");
 }
 

@@ -64,7 +64,7 @@ use crate::ir::{
     StructKind, Type,
 };
 use crate::source::{FileId, SourceFile, SourceMap, Span};
-use crate::Checked;
+use crate::{plural, Checked};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -378,13 +378,6 @@ impl Audit {
     pub fn summary(&self) -> String {
         let errors = self.findings.iter().filter(|f| f.is_breaking()).count();
         let warnings = self.findings.len() - errors;
-        let plural = |n: usize, what: &str| {
-            if n == 1 {
-                format!("1 {what}")
-            } else {
-                format!("{n} {what}s")
-            }
-        };
         match (errors, warnings) {
             (0, 0) => String::new(),
             (0, w) => format!("warning: {} emitted\n", plural(w, "warning")),
